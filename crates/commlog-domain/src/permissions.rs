@@ -1,0 +1,162 @@
+//! The access matrix of SPEC §4 / blueprint §10.1 as one table: which role may do what, and how
+//! far a role's sight reaches. Every endpoint asks [`Actor::can`]; every query is narrowed by
+//! [`Actor::visibility`].
+
+use crate::Role;
+use uuid::Uuid;
+
+/// Something a user may or may not do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    ReadLogs,
+    CreateLog,
+    /// Update logs the actor can see.
+    UpdateLog,
+    /// Assign logs the actor can see.
+    AssignLog,
+    EscalateLog,
+    DeleteLog,
+    ReadAttachments,
+    CreateAttachments,
+    ReadReferenceData,
+    ManageCategories,
+    ManageChannels,
+    ManageTags,
+    /// Create and update customers and contacts.
+    EditCustomers,
+    DeleteCustomers,
+    ReadTeamAnalytics,
+    ReadCompanyAnalytics,
+    ExportData,
+    ReadUsers,
+    ManageUsers,
+    ManageTeams,
+    ReadAudit,
+    ManageRetention,
+    ManageLegalHold,
+    SubjectRequests,
+    ManageIntegrations,
+    ManageBackups,
+}
+
+use Permission::*;
+
+/// What every role may do (sales rep is the floor; each role above adds to it).
+const SALES_REP: &[Permission] = &[
+    ReadLogs, CreateLog, UpdateLog, AssignLog, ReadAttachments, CreateAttachments,
+    ReadReferenceData, EditCustomers, ReadUsers, ManageTags,
+];
+const TEAM_LEAD_EXTRA: &[Permission] = &[EscalateLog, ReadTeamAnalytics];
+const MANAGER_EXTRA: &[Permission] =
+    &[DeleteLog, ManageCategories, ManageChannels, ReadCompanyAnalytics, ExportData, DeleteCustomers];
+const ADMIN_EXTRA: &[Permission] = &[ManageUsers, ManageTeams, ReadAudit, ManageIntegrations, ManageBackups, ManageRetention];
+/// The compliance capability: read-only everything plus audit and data-protection duties.
+const COMPLIANCE: &[Permission] = &[
+    ReadLogs, ReadAttachments, ReadReferenceData, ReadUsers, ReadTeamAnalytics, ReadCompanyAnalytics,
+    ReadAudit, ExportData, ManageRetention, ManageLegalHold, SubjectRequests,
+];
+
+/// Whether `role` (with or without the compliance capability) grants `p`.
+pub fn role_allows(role: Role, compliance: bool, p: Permission) -> bool {
+    let tiers: &[&[Permission]] = match role {
+        Role::SalesRep => &[SALES_REP],
+        Role::TeamLead => &[SALES_REP, TEAM_LEAD_EXTRA],
+        Role::Manager => &[SALES_REP, TEAM_LEAD_EXTRA, MANAGER_EXTRA],
+        Role::Admin => &[SALES_REP, TEAM_LEAD_EXTRA, MANAGER_EXTRA, ADMIN_EXTRA],
+    };
+    tiers.iter().any(|t| t.contains(&p)) || (compliance && COMPLIANCE.contains(&p))
+}
+
+/// How far an actor's sight over communication logs reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every log of the company.
+    Company,
+    /// Logs assigned to, created by or watched by the user, and the logs of their team.
+    OwnAndTeam { user_id: Uuid, team_id: Option<Uuid> },
+}
+
+/// The authenticated caller of a store or API operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub team_id: Option<Uuid>,
+    pub compliance: bool,
+}
+
+impl Actor {
+    pub fn can(&self, p: Permission) -> bool {
+        role_allows(self.role, self.compliance, p)
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        match self.role {
+            Role::Manager | Role::Admin => Visibility::Company,
+            _ if self.compliance => Visibility::Company,
+            Role::SalesRep | Role::TeamLead => Visibility::OwnAndTeam { user_id: self.user_id, team_id: self.team_id },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[Permission] = &[
+        ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
+        CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags,
+        EditCustomers, DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData,
+        ReadUsers, ManageUsers, ManageTeams, ReadAudit, ManageRetention, ManageLegalHold,
+        SubjectRequests, ManageIntegrations, ManageBackups,
+    ];
+
+    /// The whole matrix, written out: role → permissions it grants. Changing a grant means
+    /// changing this table on purpose.
+    fn expected(role: Role) -> &'static [Permission] {
+        match role {
+            Role::SalesRep => &[ReadLogs, CreateLog, UpdateLog, AssignLog, ReadAttachments, CreateAttachments,
+                ReadReferenceData, ManageTags, EditCustomers, ReadUsers],
+            Role::TeamLead => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, ReadAttachments,
+                CreateAttachments, ReadReferenceData, ManageTags, EditCustomers, ReadTeamAnalytics, ReadUsers],
+            Role::Manager => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
+                CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags, EditCustomers,
+                DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData, ReadUsers],
+            Role::Admin => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
+                CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags, EditCustomers,
+                DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData, ReadUsers, ManageUsers,
+                ManageTeams, ReadAudit, ManageRetention, ManageIntegrations, ManageBackups],
+        }
+    }
+
+    #[test]
+    fn the_matrix_is_exactly_as_written() {
+        for role in Role::ALL {
+            for p in ALL {
+                assert_eq!(role_allows(*role, false, *p), expected(*role).contains(p), "{role} {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn compliance_adds_read_everything_and_data_protection_but_no_writes() {
+        for p in [ReadAudit, ManageLegalHold, SubjectRequests, ReadCompanyAnalytics] {
+            assert!(role_allows(Role::SalesRep, true, p));
+        }
+        for p in [CreateLog, DeleteLog, ManageUsers, ManageChannels] {
+            assert_eq!(role_allows(Role::SalesRep, true, p), role_allows(Role::SalesRep, false, p));
+        }
+    }
+
+    #[test]
+    fn sight_follows_the_role() {
+        let mut a = Actor { company_id: Uuid::nil(), user_id: Uuid::nil(), role: Role::SalesRep, team_id: None, compliance: false };
+        assert!(matches!(a.visibility(), Visibility::OwnAndTeam { .. }));
+        a.role = Role::Manager;
+        assert_eq!(a.visibility(), Visibility::Company);
+        a.role = Role::TeamLead;
+        a.compliance = true;
+        assert_eq!(a.visibility(), Visibility::Company);
+    }
+}
