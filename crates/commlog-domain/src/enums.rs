@@ -150,6 +150,9 @@ mod tests {
     #[test]
     fn unknown_values_list_the_expected_ones() {
         let err = Priority::from_str("critical").expect_err("unknown");
-        assert_eq!(err.to_string(), "expected one of: low, normal, high, urgent");
+        assert_eq!(
+            err.to_string(),
+            "expected one of: low, normal, high, urgent"
+        );
     }
 }

@@ -7,10 +7,13 @@
 
 pub mod enums;
 pub mod error;
+pub mod filters;
 pub mod ids;
+pub mod list;
 pub mod log;
 pub mod permissions;
 pub mod phone;
+pub mod records;
 pub mod status;
 pub mod time_fmt;
 pub mod validation;
@@ -18,4 +21,8 @@ pub mod validation;
 pub use enums::*;
 pub use error::{FieldError, ValidationErrors};
 pub use ids::new_id;
+pub use log::{
+    CommunicationLog, CommunicationLogPatch, NewCommunicationLog, NewParticipant, Participant,
+};
 pub use permissions::{Actor, Permission, Visibility};
+pub use records::*;

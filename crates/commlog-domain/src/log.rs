@@ -3,7 +3,9 @@
 //! threads and `duration_seconds`.
 
 use crate::time_fmt::rfc3339;
-use crate::{CommunicationType, Direction, FollowUpStatus, LogStatus, ParticipantRole, Priority, Sentiment};
+use crate::{
+    CommunicationType, Direction, FollowUpStatus, LogStatus, ParticipantRole, Priority, Sentiment,
+};
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -266,7 +268,9 @@ pub struct CommunicationLogPatch {
     pub participants: Option<Vec<NewParticipant>>,
 }
 
-fn double_option_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+fn double_option_time<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
     rfc3339::option::deserialize(d).map(Some)
 }
 

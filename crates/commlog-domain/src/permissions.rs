@@ -43,17 +43,47 @@ use Permission::*;
 
 /// What every role may do (sales rep is the floor; each role above adds to it).
 const SALES_REP: &[Permission] = &[
-    ReadLogs, CreateLog, UpdateLog, AssignLog, ReadAttachments, CreateAttachments,
-    ReadReferenceData, EditCustomers, ReadUsers, ManageTags,
+    ReadLogs,
+    CreateLog,
+    UpdateLog,
+    AssignLog,
+    ReadAttachments,
+    CreateAttachments,
+    ReadReferenceData,
+    EditCustomers,
+    ReadUsers,
+    ManageTags,
 ];
 const TEAM_LEAD_EXTRA: &[Permission] = &[EscalateLog, ReadTeamAnalytics];
-const MANAGER_EXTRA: &[Permission] =
-    &[DeleteLog, ManageCategories, ManageChannels, ReadCompanyAnalytics, ExportData, DeleteCustomers];
-const ADMIN_EXTRA: &[Permission] = &[ManageUsers, ManageTeams, ReadAudit, ManageIntegrations, ManageBackups, ManageRetention];
+const MANAGER_EXTRA: &[Permission] = &[
+    DeleteLog,
+    ManageCategories,
+    ManageChannels,
+    ReadCompanyAnalytics,
+    ExportData,
+    DeleteCustomers,
+];
+const ADMIN_EXTRA: &[Permission] = &[
+    ManageUsers,
+    ManageTeams,
+    ReadAudit,
+    ManageIntegrations,
+    ManageBackups,
+    ManageRetention,
+];
 /// The compliance capability: read-only everything plus audit and data-protection duties.
 const COMPLIANCE: &[Permission] = &[
-    ReadLogs, ReadAttachments, ReadReferenceData, ReadUsers, ReadTeamAnalytics, ReadCompanyAnalytics,
-    ReadAudit, ExportData, ManageRetention, ManageLegalHold, SubjectRequests,
+    ReadLogs,
+    ReadAttachments,
+    ReadReferenceData,
+    ReadUsers,
+    ReadTeamAnalytics,
+    ReadCompanyAnalytics,
+    ReadAudit,
+    ExportData,
+    ManageRetention,
+    ManageLegalHold,
+    SubjectRequests,
 ];
 
 /// Whether `role` (with or without the compliance capability) grants `p`.
@@ -73,7 +103,10 @@ pub enum Visibility {
     /// Every log of the company.
     Company,
     /// Logs assigned to, created by or watched by the user, and the logs of their team.
-    OwnAndTeam { user_id: Uuid, team_id: Option<Uuid> },
+    OwnAndTeam {
+        user_id: Uuid,
+        team_id: Option<Uuid>,
+    },
 }
 
 /// The authenticated caller of a store or API operation.
@@ -95,7 +128,10 @@ impl Actor {
         match self.role {
             Role::Manager | Role::Admin => Visibility::Company,
             _ if self.compliance => Visibility::Company,
-            Role::SalesRep | Role::TeamLead => Visibility::OwnAndTeam { user_id: self.user_id, team_id: self.team_id },
+            Role::SalesRep | Role::TeamLead => Visibility::OwnAndTeam {
+                user_id: self.user_id,
+                team_id: self.team_id,
+            },
         }
     }
 }
@@ -105,28 +141,110 @@ mod tests {
     use super::*;
 
     const ALL: &[Permission] = &[
-        ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
-        CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags,
-        EditCustomers, DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData,
-        ReadUsers, ManageUsers, ManageTeams, ReadAudit, ManageRetention, ManageLegalHold,
-        SubjectRequests, ManageIntegrations, ManageBackups,
+        ReadLogs,
+        CreateLog,
+        UpdateLog,
+        AssignLog,
+        EscalateLog,
+        DeleteLog,
+        ReadAttachments,
+        CreateAttachments,
+        ReadReferenceData,
+        ManageCategories,
+        ManageChannels,
+        ManageTags,
+        EditCustomers,
+        DeleteCustomers,
+        ReadTeamAnalytics,
+        ReadCompanyAnalytics,
+        ExportData,
+        ReadUsers,
+        ManageUsers,
+        ManageTeams,
+        ReadAudit,
+        ManageRetention,
+        ManageLegalHold,
+        SubjectRequests,
+        ManageIntegrations,
+        ManageBackups,
     ];
 
     /// The whole matrix, written out: role → permissions it grants. Changing a grant means
     /// changing this table on purpose.
     fn expected(role: Role) -> &'static [Permission] {
         match role {
-            Role::SalesRep => &[ReadLogs, CreateLog, UpdateLog, AssignLog, ReadAttachments, CreateAttachments,
-                ReadReferenceData, ManageTags, EditCustomers, ReadUsers],
-            Role::TeamLead => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, ReadAttachments,
-                CreateAttachments, ReadReferenceData, ManageTags, EditCustomers, ReadTeamAnalytics, ReadUsers],
-            Role::Manager => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
-                CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags, EditCustomers,
-                DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData, ReadUsers],
-            Role::Admin => &[ReadLogs, CreateLog, UpdateLog, AssignLog, EscalateLog, DeleteLog, ReadAttachments,
-                CreateAttachments, ReadReferenceData, ManageCategories, ManageChannels, ManageTags, EditCustomers,
-                DeleteCustomers, ReadTeamAnalytics, ReadCompanyAnalytics, ExportData, ReadUsers, ManageUsers,
-                ManageTeams, ReadAudit, ManageRetention, ManageIntegrations, ManageBackups],
+            Role::SalesRep => &[
+                ReadLogs,
+                CreateLog,
+                UpdateLog,
+                AssignLog,
+                ReadAttachments,
+                CreateAttachments,
+                ReadReferenceData,
+                ManageTags,
+                EditCustomers,
+                ReadUsers,
+            ],
+            Role::TeamLead => &[
+                ReadLogs,
+                CreateLog,
+                UpdateLog,
+                AssignLog,
+                EscalateLog,
+                ReadAttachments,
+                CreateAttachments,
+                ReadReferenceData,
+                ManageTags,
+                EditCustomers,
+                ReadTeamAnalytics,
+                ReadUsers,
+            ],
+            Role::Manager => &[
+                ReadLogs,
+                CreateLog,
+                UpdateLog,
+                AssignLog,
+                EscalateLog,
+                DeleteLog,
+                ReadAttachments,
+                CreateAttachments,
+                ReadReferenceData,
+                ManageCategories,
+                ManageChannels,
+                ManageTags,
+                EditCustomers,
+                DeleteCustomers,
+                ReadTeamAnalytics,
+                ReadCompanyAnalytics,
+                ExportData,
+                ReadUsers,
+            ],
+            Role::Admin => &[
+                ReadLogs,
+                CreateLog,
+                UpdateLog,
+                AssignLog,
+                EscalateLog,
+                DeleteLog,
+                ReadAttachments,
+                CreateAttachments,
+                ReadReferenceData,
+                ManageCategories,
+                ManageChannels,
+                ManageTags,
+                EditCustomers,
+                DeleteCustomers,
+                ReadTeamAnalytics,
+                ReadCompanyAnalytics,
+                ExportData,
+                ReadUsers,
+                ManageUsers,
+                ManageTeams,
+                ReadAudit,
+                ManageRetention,
+                ManageIntegrations,
+                ManageBackups,
+            ],
         }
     }
 
@@ -134,24 +252,42 @@ mod tests {
     fn the_matrix_is_exactly_as_written() {
         for role in Role::ALL {
             for p in ALL {
-                assert_eq!(role_allows(*role, false, *p), expected(*role).contains(p), "{role} {p:?}");
+                assert_eq!(
+                    role_allows(*role, false, *p),
+                    expected(*role).contains(p),
+                    "{role} {p:?}"
+                );
             }
         }
     }
 
     #[test]
     fn compliance_adds_read_everything_and_data_protection_but_no_writes() {
-        for p in [ReadAudit, ManageLegalHold, SubjectRequests, ReadCompanyAnalytics] {
+        for p in [
+            ReadAudit,
+            ManageLegalHold,
+            SubjectRequests,
+            ReadCompanyAnalytics,
+        ] {
             assert!(role_allows(Role::SalesRep, true, p));
         }
         for p in [CreateLog, DeleteLog, ManageUsers, ManageChannels] {
-            assert_eq!(role_allows(Role::SalesRep, true, p), role_allows(Role::SalesRep, false, p));
+            assert_eq!(
+                role_allows(Role::SalesRep, true, p),
+                role_allows(Role::SalesRep, false, p)
+            );
         }
     }
 
     #[test]
     fn sight_follows_the_role() {
-        let mut a = Actor { company_id: Uuid::nil(), user_id: Uuid::nil(), role: Role::SalesRep, team_id: None, compliance: false };
+        let mut a = Actor {
+            company_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            role: Role::SalesRep,
+            team_id: None,
+            compliance: false,
+        };
         assert!(matches!(a.visibility(), Visibility::OwnAndTeam { .. }));
         a.role = Role::Manager;
         assert_eq!(a.visibility(), Visibility::Company);

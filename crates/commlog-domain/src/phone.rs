@@ -42,9 +42,18 @@ mod tests {
 
     #[test]
     fn normalises_common_spellings() {
-        assert_eq!(normalize_e164("+1 (415) 555-0123", None).as_deref(), Ok("+14155550123"));
-        assert_eq!(normalize_e164("0044 20 7946 0958", None).as_deref(), Ok("+442079460958"));
-        assert_eq!(normalize_e164("020 7946 0958", Some("44")).as_deref(), Ok("+442079460958"));
+        assert_eq!(
+            normalize_e164("+1 (415) 555-0123", None).as_deref(),
+            Ok("+14155550123")
+        );
+        assert_eq!(
+            normalize_e164("0044 20 7946 0958", None).as_deref(),
+            Ok("+442079460958")
+        );
+        assert_eq!(
+            normalize_e164("020 7946 0958", Some("44")).as_deref(),
+            Ok("+442079460958")
+        );
     }
 
     #[test]

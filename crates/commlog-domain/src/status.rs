@@ -31,7 +31,10 @@ pub fn check_transition(from: LogStatus, to: LogStatus) -> Result<(), String> {
     Err(if allowed.is_empty() {
         format!("a log in status `{from}` cannot change status")
     } else {
-        format!("cannot move from `{from}` to `{to}`; allowed: {}", allowed.join(", "))
+        format!(
+            "cannot move from `{from}` to `{to}`; allowed: {}",
+            allowed.join(", ")
+        )
     })
 }
 
@@ -41,7 +44,14 @@ mod tests {
 
     #[test]
     fn the_main_path_is_allowed() {
-        let path = [Logged, InProgress, AwaitingResponse, Resolved, Closed, Archived];
+        let path = [
+            Logged,
+            InProgress,
+            AwaitingResponse,
+            Resolved,
+            Closed,
+            Archived,
+        ];
         for pair in path.windows(2) {
             assert!(check_transition(pair[0], pair[1]).is_ok(), "{:?}", pair);
         }

@@ -22,7 +22,9 @@ pub mod rfc3339 {
     use time::format_description::well_known::Rfc3339;
 
     pub fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        let text = super::normalize(*t).format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+        let text = super::normalize(*t)
+            .format(&Rfc3339)
+            .map_err(serde::ser::Error::custom)?;
         s.serialize_str(&text)
     }
 
@@ -30,7 +32,12 @@ pub mod rfc3339 {
         let text = String::deserialize(d)?;
         OffsetDateTime::parse(&text, &Rfc3339)
             .map(super::normalize)
-            .map_err(|_| serde::de::Error::custom(format!("invalid ISO 8601 timestamp `{}`", truncate(&text))))
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "invalid ISO 8601 timestamp `{}`",
+                    truncate(&text)
+                ))
+            })
     }
 
     fn truncate(s: &str) -> &str {
@@ -45,14 +52,19 @@ pub mod rfc3339 {
         use serde::{Deserialize, Deserializer, Serializer};
         use time::OffsetDateTime;
 
-        pub fn serialize<S: Serializer>(t: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(
+            t: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
             match t {
                 Some(t) => super::serialize(t, s),
                 None => s.serialize_none(),
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
             #[derive(Deserialize)]
             struct Wrap(#[serde(with = "super")] OffsetDateTime);
             Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))

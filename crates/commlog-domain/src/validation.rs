@@ -3,7 +3,9 @@
 //! §3), sizes. Rules that need the database (active channel, same-company references, capacity)
 //! live in the store, which calls these first.
 
-use crate::log::{CommunicationLog, CommunicationLogPatch, NewCommunicationLog, NewParticipant, default_subject};
+use crate::log::{
+    CommunicationLog, CommunicationLogPatch, NewCommunicationLog, NewParticipant, default_subject,
+};
 use crate::phone::normalize_e164;
 use crate::{CommunicationType, FollowUpStatus, LogStatus, ValidationErrors};
 
@@ -31,9 +33,17 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
 
     let content_chars = log.content.trim().chars().count();
     if content_chars < MIN_CONTENT_CHARS {
-        errs.add("content", "too_short", format!("content must be at least {MIN_CONTENT_CHARS} characters long"));
+        errs.add(
+            "content",
+            "too_short",
+            format!("content must be at least {MIN_CONTENT_CHARS} characters long"),
+        );
     } else if log.content.len() > MAX_CONTENT_BYTES {
-        errs.add("content", "too_long", format!("content must be at most {MAX_CONTENT_BYTES} bytes"));
+        errs.add(
+            "content",
+            "too_long",
+            format!("content must be at most {MAX_CONTENT_BYTES} bytes"),
+        );
     }
 
     let subject = match log.subject.take() {
@@ -41,7 +51,11 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
         _ => default_subject(&log.content),
     };
     if subject.chars().count() > MAX_SUBJECT_CHARS {
-        errs.add("subject", "too_long", format!("subject must be at most {MAX_SUBJECT_CHARS} characters"));
+        errs.add(
+            "subject",
+            "too_long",
+            format!("subject must be at most {MAX_SUBJECT_CHARS} characters"),
+        );
     }
     log.subject = Some(subject);
 
@@ -52,21 +66,31 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
         Some(end) => {
             let secs = (end - log.start_time).whole_seconds();
             if secs < 0 {
-                errs.add("end_time", "before_start", "end time must be after start time");
+                errs.add(
+                    "end_time",
+                    "before_start",
+                    "end time must be after start time",
+                );
             } else if secs > MAX_DURATION_SECONDS {
-                errs.add("end_time", "too_long", "a conversation cannot last more than 7 days");
+                errs.add(
+                    "end_time",
+                    "too_long",
+                    "a conversation cannot last more than 7 days",
+                );
             } else {
                 derived.duration_seconds = Some(secs);
             }
         }
         None => match log.duration_seconds {
-            Some(s) if !(0..=MAX_DURATION_SECONDS).contains(&s) => {
-                errs.add("duration_seconds", "out_of_range", "duration must be between 0 and 7 days in seconds")
-            }
+            Some(s) if !(0..=MAX_DURATION_SECONDS).contains(&s) => errs.add(
+                "duration_seconds",
+                "out_of_range",
+                "duration must be between 0 and 7 days in seconds",
+            ),
             Some(s) => derived.duration_seconds = Some(s),
-            None if log.communication_type == CommunicationType::Call => {
-                derived.warnings.push("call has no end_time or duration_seconds: its duration is unknown".into())
-            }
+            None if log.communication_type == CommunicationType::Call => derived
+                .warnings
+                .push("call has no end_time or duration_seconds: its duration is unknown".into()),
             None => {}
         },
     }
@@ -74,14 +98,22 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
 
     if let Some(score) = log.sentiment_score {
         if !score.is_finite() || !(-1.0..=1.0).contains(&score) {
-            errs.add("sentiment_score", "out_of_range", "sentiment score must be between -1 and 1");
+            errs.add(
+                "sentiment_score",
+                "out_of_range",
+                "sentiment score must be between -1 and 1",
+            );
         } else {
             log.sentiment_score = Some((score * 100.0).round() / 100.0);
         }
     }
 
     if log.status == Some(LogStatus::Archived) {
-        errs.add("status", "invalid_initial", "a log cannot be created archived; close it first");
+        errs.add(
+            "status",
+            "invalid_initial",
+            "a log cannot be created archived; close it first",
+        );
     }
 
     if log.requires_follow_up {
@@ -89,10 +121,16 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
             log.follow_up_status = Some(FollowUpStatus::Pending);
         }
         if log.follow_up_date.is_none() {
-            derived.warnings.push("follow-up requested without a follow_up_date".into());
+            derived
+                .warnings
+                .push("follow-up requested without a follow_up_date".into());
         }
     } else if log.follow_up_status.is_some_and(|s| s.is_active()) {
-        errs.add("follow_up_status", "needs_follow_up", "an active follow_up_status needs requires_follow_up = true");
+        errs.add(
+            "follow_up_status",
+            "needs_follow_up",
+            "an active follow_up_status needs requires_follow_up = true",
+        );
     }
 
     normalize_list(&mut errs, "tags", &mut log.tags, MAX_TAGS, 50);
@@ -105,23 +143,41 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
     }
     if let Some(ext) = &log.external_id {
         if ext.is_empty() || ext.len() > 500 {
-            errs.add("external_id", "invalid_length", "external_id must be 1 to 500 bytes");
+            errs.add(
+                "external_id",
+                "invalid_length",
+                "external_id must be 1 to 500 bytes",
+            );
         }
     }
-    if log.summary.as_ref().is_some_and(|s| s.len() > MAX_CONTENT_BYTES) {
+    if log
+        .summary
+        .as_ref()
+        .is_some_and(|s| s.len() > MAX_CONTENT_BYTES)
+    {
         errs.add("summary", "too_long", "summary is too long");
     }
-    if log.transcription.as_ref().is_some_and(|s| s.len() > 10 * MAX_CONTENT_BYTES) {
+    if log
+        .transcription
+        .as_ref()
+        .is_some_and(|s| s.len() > 10 * MAX_CONTENT_BYTES)
+    {
         errs.add("transcription", "too_long", "transcription is too long");
     }
 
     validate_participants(&mut errs, &mut log.participants);
     let is_email = log.communication_type == CommunicationType::Email || log.channel == "email";
     if is_email && !log.participants.iter().any(|p| p.email.is_some()) {
-        errs.add("participants", "email_participant_required", "an email log needs at least one participant with a valid email address");
+        errs.add(
+            "participants",
+            "email_participant_required",
+            "an email log needs at least one participant with a valid email address",
+        );
     }
     if log.customer_id.is_none() {
-        derived.warnings.push("no customer linked to this log".into());
+        derived
+            .warnings
+            .push("no customer linked to this log".into());
     }
 
     errs.into_result().map(|()| derived)
@@ -131,18 +187,33 @@ fn check_code(errs: &mut ValidationErrors, field: &str, value: &str, max: usize)
     let v = value.trim();
     let ok = !v.is_empty()
         && v.len() <= max
-        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'));
+        && v.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | '.'));
     if !ok {
-        errs.add(field, "invalid_code", format!("{field} must be 1 to {max} characters of a-z, 0-9, _ - ."));
+        errs.add(
+            field,
+            "invalid_code",
+            format!("{field} must be 1 to {max} characters of a-z, 0-9, _ - ."),
+        );
     }
 }
 
-fn normalize_list(errs: &mut ValidationErrors, field: &str, items: &mut Vec<String>, max_items: usize, max_chars: usize) {
+fn normalize_list(
+    errs: &mut ValidationErrors,
+    field: &str,
+    items: &mut Vec<String>,
+    max_items: usize,
+    max_chars: usize,
+) {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items.drain(..) {
         let t = item.trim().to_owned();
         if t.is_empty() || t.chars().count() > max_chars {
-            errs.add(field, "invalid_item", format!("each of {field} must be 1 to {max_chars} characters"));
+            errs.add(
+                field,
+                "invalid_item",
+                format!("each of {field} must be 1 to {max_chars} characters"),
+            );
             continue;
         }
         if !out.contains(&t) {
@@ -167,16 +238,28 @@ fn dedupe<T: PartialEq + Copy>(v: &mut Vec<T>) {
 
 fn validate_participants(errs: &mut ValidationErrors, ps: &mut [NewParticipant]) {
     if ps.len() > MAX_PARTICIPANTS {
-        errs.add("participants", "too_many", format!("at most {MAX_PARTICIPANTS} participants"));
+        errs.add(
+            "participants",
+            "too_many",
+            format!("at most {MAX_PARTICIPANTS} participants"),
+        );
         return;
     }
     for (i, p) in ps.iter_mut().enumerate() {
         let field = format!("participants[{i}]");
         match (&p.email, &p.phone) {
-            (None, None) => errs.add(&field, "address_required", "a participant needs an email or a phone"),
+            (None, None) => errs.add(
+                &field,
+                "address_required",
+                "a participant needs an email or a phone",
+            ),
             (Some(e), _) => match normalize_email(e) {
                 Some(n) => p.email = Some(n),
-                None => errs.add(&format!("{field}.email"), "invalid_email", "not a valid email address"),
+                None => errs.add(
+                    &format!("{field}.email"),
+                    "invalid_email",
+                    "not a valid email address",
+                ),
             },
             _ => {}
         }
@@ -187,7 +270,11 @@ fn validate_participants(errs: &mut ValidationErrors, ps: &mut [NewParticipant])
             }
         }
         if p.name.as_ref().is_some_and(|n| n.chars().count() > 200) {
-            errs.add(&format!("{field}.name"), "too_long", "name must be at most 200 characters");
+            errs.add(
+                &format!("{field}.name"),
+                "too_long",
+                "name must be at most 200 characters",
+            );
         }
     }
 }
@@ -195,7 +282,11 @@ fn validate_participants(errs: &mut ValidationErrors, ps: &mut [NewParticipant])
 /// Lower-cases and checks an email address (`local@domain.tld`, no spaces, at most 254 bytes).
 pub fn normalize_email(input: &str) -> Option<String> {
     let e = input.trim();
-    if e.len() > 254 || e.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')) {
+    if e.len() > 254
+        || e.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';' | '"')
+        })
+    {
         return None;
     }
     let (local, domain) = e.rsplit_once('@')?;
@@ -203,7 +294,9 @@ pub fn normalize_email(input: &str) -> Option<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
     if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
         return None;
     }
@@ -267,10 +360,31 @@ impl NewCommunicationLog {
         macro_rules! set_some {
             ($($f:ident),*) => { $(if let Some(v) = p.$f { self.$f = Some(v); })* };
         }
-        set!(customer_id, contact_id, assigned_to_user_id, communication_type, channel, direction, start_time,
-            content, summary, transcription, is_internal, sentiment, sentiment_score, key_topics,
-            requires_follow_up, follow_up_assigned_to, follow_up_date, follow_up_status, thread_id,
-            category_ids, tags, watcher_ids, participants);
+        set!(
+            customer_id,
+            contact_id,
+            assigned_to_user_id,
+            communication_type,
+            channel,
+            direction,
+            start_time,
+            content,
+            summary,
+            transcription,
+            is_internal,
+            sentiment,
+            sentiment_score,
+            key_topics,
+            requires_follow_up,
+            follow_up_assigned_to,
+            follow_up_date,
+            follow_up_status,
+            thread_id,
+            category_ids,
+            tags,
+            watcher_ids,
+            participants
+        );
         set_some!(subject, priority, status);
         if let Some(end) = p.end_time {
             self.end_time = end;
@@ -303,7 +417,10 @@ mod tests {
         let d = validate_log(&mut l).expect("valid");
         assert_eq!(d.duration_seconds, Some(750));
         assert_eq!(d.duration_minutes, Some(12));
-        assert_eq!(l.subject.as_deref(), Some("Discussed the renewal and pricing."));
+        assert_eq!(
+            l.subject.as_deref(),
+            Some("Discussed the renewal and pricing.")
+        );
     }
 
     #[test]
@@ -318,7 +435,10 @@ mod tests {
     fn short_content_is_refused() {
         let mut l = call();
         l.content = "   hi    ".into();
-        assert_eq!(validate_log(&mut l).expect_err("invalid").errors[0].code, "too_short");
+        assert_eq!(
+            validate_log(&mut l).expect_err("invalid").errors[0].code,
+            "too_short"
+        );
     }
 
     #[test]
@@ -340,8 +460,12 @@ mod tests {
         let e = validate_log(&mut l).expect_err("invalid");
         assert_eq!(e.errors[0].code, "email_participant_required");
         l.participants = vec![NewParticipant {
-            role: ParticipantRole::From, email: Some(" Ann@Example.COM ".into()),
-            phone: None, name: None, contact_id: None, user_id: None,
+            role: ParticipantRole::From,
+            email: Some(" Ann@Example.COM ".into()),
+            phone: None,
+            name: None,
+            contact_id: None,
+            user_id: None,
         }];
         validate_log(&mut l).expect("valid");
         assert_eq!(l.participants[0].email.as_deref(), Some("ann@example.com"));
@@ -351,8 +475,12 @@ mod tests {
     fn bad_participant_addresses_name_their_field() {
         let mut l = call();
         l.participants = vec![NewParticipant {
-            role: ParticipantRole::Callee, email: None, phone: Some("not a number".into()),
-            name: None, contact_id: None, user_id: None,
+            role: ParticipantRole::Callee,
+            email: None,
+            phone: Some("not a number".into()),
+            name: None,
+            contact_id: None,
+            user_id: None,
         }];
         let e = validate_log(&mut l).expect_err("invalid");
         assert_eq!(e.errors[0].field, "participants[0].phone");
@@ -361,7 +489,9 @@ mod tests {
     #[test]
     fn email_addresses_are_checked() {
         assert!(normalize_email("a@b.co").is_some());
-        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a b@c.co", "a@b..co", "a@b.co>"] {
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@.co", "a b@c.co", "a@b..co", "a@b.co>",
+        ] {
             assert!(normalize_email(bad).is_none(), "{bad}");
         }
     }
@@ -370,7 +500,8 @@ mod tests {
     fn a_patch_changes_only_what_it_names() {
         let mut l = call();
         let patch: CommunicationLogPatch =
-            serde_json::from_value(serde_json::json!({"direction": "inbound", "summary": null})).expect("patch");
+            serde_json::from_value(serde_json::json!({"direction": "inbound", "summary": null}))
+                .expect("patch");
         l.summary = Some("x".into());
         l.apply(patch);
         assert_eq!(l.direction, Direction::Inbound);

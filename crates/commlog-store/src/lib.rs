@@ -1,1 +1,32 @@
+//! All of Commlog's SQL, on SQLite and PostgreSQL with one behaviour.
+//!
+//! The SQL lives once, in `engine/`: each file there is compiled twice, as a module of `pg` and
+//! of `sqlite`, against that engine's `Db` type and `dialect` (the few places where the engines
+//! differ: full-text search, partial-index predicates, locking). [`Store`] dispatches each call to
+//! the engine in use. Every operation takes a [`Scope`]: rows outside the caller's company — or
+//! outside what the caller's role may see — do not exist for it.
+#![forbid(unsafe_code)]
 
+mod db_time;
+mod error;
+mod migrate;
+mod pg;
+mod scope;
+mod sqlite;
+mod store;
+
+pub use db_time::DbTime;
+pub use error::{StoreError, StoreResult};
+pub use migrate::MIGRATION_NAMES;
+pub use scope::{RequestMeta, Scope};
+pub use store::{
+    Backend, ConnectOptions, CreatedCompany, CreatedLog, LogPage, LoginUser, NewCompany,
+    NewUserRecord, SeedLog, SeedParticipant, Store,
+};
+
+/// One engine's connection pools: on SQLite writes go through a single connection (SQLite has
+/// one writer; queueing in the pool beats `SQLITE_BUSY`), on PostgreSQL both are the same pool.
+pub struct Engine<DB: sqlx::Database> {
+    read: sqlx::Pool<DB>,
+    write: sqlx::Pool<DB>,
+}

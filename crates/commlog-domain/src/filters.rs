@@ -1,0 +1,80 @@
+//! Query parameters of the smaller list endpoints.
+
+use crate::time_fmt::rfc3339;
+use crate::{ChannelType, Role};
+use serde::Deserialize;
+use time::OffsetDateTime;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// `GET /api/communication-categories/` (blueprint §9.1).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CategoryFilter {
+    pub is_active: Option<bool>,
+    pub parent_category_id: Option<Uuid>,
+    pub is_default: Option<bool>,
+    pub auto_categorization: Option<bool>,
+}
+
+/// `GET /api/channel-configurations/` (blueprint §9.1).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ChannelFilter {
+    pub is_active: Option<bool>,
+    pub channel_type: Option<ChannelType>,
+    pub is_default: Option<bool>,
+}
+
+/// `GET /api/customers/` and `GET /api/contacts/`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PeopleFilter {
+    /// Case-insensitive match on name, email or phone.
+    pub search: Option<String>,
+    /// Contacts of one customer.
+    pub customer_id: Option<Uuid>,
+    /// Exact email address (contacts) or domain (customers).
+    pub email: Option<String>,
+    pub external_ref: Option<String>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+/// `GET /api/users/`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub team_id: Option<Uuid>,
+    pub is_active: Option<bool>,
+}
+
+/// `GET /api/communication-attachments/` (blueprint §9.1).
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AttachmentFilter {
+    pub communication_log_id: Option<Uuid>,
+    pub file_type: Option<String>,
+    pub uploaded_by_user_id: Option<Uuid>,
+    #[serde(default, with = "rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_after: Option<OffsetDateTime>,
+    #[serde(default, with = "rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub created_before: Option<OffsetDateTime>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}
+
+/// Page arithmetic shared by the small lists: (limit, offset), with page_size capped at 100.
+pub fn limit_offset(page: Option<u32>, page_size: Option<u32>) -> (i64, i64) {
+    let size = i64::from(page_size.unwrap_or(50).clamp(1, 100));
+    let page = i64::from(page.unwrap_or(1).clamp(1, 100_000));
+    (size, (page - 1) * size)
+}

@@ -1,0 +1,238 @@
+//! What hangs off a log: participants, categories, tags and watchers — loaded for a page of
+//! logs in one query each, and replaced as a set when a create or patch names them.
+
+use super::Db;
+use super::audit::Tx;
+use crate::{DbTime, StoreResult};
+use commlog_domain::log::{CategoryRef, CommunicationLog, Participant};
+use commlog_domain::{NewParticipant, new_id, time_fmt};
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+pub(super) type Conn = <Db as sqlx::Database>::Connection;
+
+fn push_ids(qb: &mut QueryBuilder<Db>, logs: &[CommunicationLog]) {
+    let mut sep = qb.separated(", ");
+    for l in logs {
+        sep.push_bind(l.id);
+    }
+    qb.push(")");
+}
+
+fn slot(logs: &mut [CommunicationLog], id: Uuid) -> Option<&mut CommunicationLog> {
+    logs.iter_mut().find(|l| l.id == id)
+}
+
+/// Fills categories, tags, watchers and participants of `logs` (all of one company).
+pub(super) async fn load(
+    conn: &mut Conn,
+    company_id: Uuid,
+    logs: &mut [CommunicationLog],
+) -> StoreResult<()> {
+    if logs.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT lc.communication_log_id, c.id, c.category_code, c.category_name FROM crm_communication_log_categories lc \
+         JOIN crm_communication_categories c ON c.company_id = lc.company_id AND c.id = lc.category_id WHERE lc.company_id = ",
+    );
+    qb.push_bind(company_id)
+        .push(" AND lc.communication_log_id IN (");
+    push_ids(&mut qb, logs);
+    qb.push(" ORDER BY c.category_name");
+    for r in qb.build().fetch_all(&mut *conn).await? {
+        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
+            l.categories.push(CategoryRef {
+                id: r.try_get("id")?,
+                category_code: r.try_get("category_code")?,
+                category_name: r.try_get("category_name")?,
+            });
+        }
+    }
+
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT lt.communication_log_id, t.name FROM crm_communication_log_tags lt \
+         JOIN tags t ON t.company_id = lt.company_id AND t.id = lt.tag_id WHERE lt.company_id = ",
+    );
+    qb.push_bind(company_id)
+        .push(" AND lt.communication_log_id IN (");
+    push_ids(&mut qb, logs);
+    qb.push(" ORDER BY t.name");
+    for r in qb.build().fetch_all(&mut *conn).await? {
+        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
+            l.tags.push(r.try_get("name")?);
+        }
+    }
+
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT communication_log_id, user_id FROM crm_communication_watchers WHERE company_id = ",
+    );
+    qb.push_bind(company_id)
+        .push(" AND communication_log_id IN (");
+    push_ids(&mut qb, logs);
+    qb.push(" ORDER BY created_at, user_id");
+    for r in qb.build().fetch_all(&mut *conn).await? {
+        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
+            l.watchers.push(r.try_get("user_id")?);
+        }
+    }
+
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT communication_log_id, id, role, email, phone, name, contact_id, user_id FROM crm_communication_participants WHERE company_id = ",
+    );
+    qb.push_bind(company_id)
+        .push(" AND communication_log_id IN (");
+    push_ids(&mut qb, logs);
+    qb.push(" ORDER BY position");
+    for r in qb.build().fetch_all(&mut *conn).await? {
+        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
+            let role: String = r.try_get("role")?;
+            l.participants.push(Participant {
+                id: r.try_get("id")?,
+                role: role
+                    .parse()
+                    .map_err(|_| crate::StoreError::corrupt("participant role"))?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                name: r.try_get("name")?,
+                contact_id: r.try_get("contact_id")?,
+                user_id: r.try_get("user_id")?,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Replaces a log's categories.
+pub(super) async fn set_categories(
+    tx: &mut Tx,
+    company_id: Uuid,
+    log_id: Uuid,
+    ids: &[Uuid],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM crm_communication_log_categories WHERE company_id = $1 AND communication_log_id = $2")
+        .bind(company_id)
+        .bind(log_id)
+        .execute(&mut **tx)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::<Db>::new(
+        "INSERT INTO crm_communication_log_categories (company_id, communication_log_id, category_id) ",
+    );
+    qb.push_values(ids, |mut b, id| {
+        b.push_bind(company_id).push_bind(log_id).push_bind(*id);
+    });
+    qb.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Replaces a log's tags, creating tags that do not exist yet.
+pub(super) async fn set_tags(
+    tx: &mut Tx,
+    company_id: Uuid,
+    log_id: Uuid,
+    names: &[String],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM crm_communication_log_tags WHERE company_id = $1 AND communication_log_id = $2")
+        .bind(company_id)
+        .bind(log_id)
+        .execute(&mut **tx)
+        .await?;
+    for name in names {
+        sqlx::query("INSERT INTO tags (company_id, id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, name) DO NOTHING")
+            .bind(company_id)
+            .bind(new_id())
+            .bind(name)
+            .bind(DbTime::from(time_fmt::now()))
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO crm_communication_log_tags (company_id, communication_log_id, tag_id) \
+             SELECT company_id, $2, id FROM tags WHERE company_id = $1 AND name = $3",
+        )
+        .bind(company_id)
+        .bind(log_id)
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces a log's watchers.
+pub(super) async fn set_watchers(
+    tx: &mut Tx,
+    company_id: Uuid,
+    log_id: Uuid,
+    users: &[Uuid],
+) -> StoreResult<()> {
+    sqlx::query("DELETE FROM crm_communication_watchers WHERE company_id = $1 AND communication_log_id = $2")
+        .bind(company_id)
+        .bind(log_id)
+        .execute(&mut **tx)
+        .await?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let now = DbTime::from(time_fmt::now());
+    let mut qb = QueryBuilder::<Db>::new(
+        "INSERT INTO crm_communication_watchers (company_id, communication_log_id, user_id, created_at) ",
+    );
+    qb.push_values(users, |mut b, u| {
+        b.push_bind(company_id)
+            .push_bind(log_id)
+            .push_bind(*u)
+            .push_bind(now);
+    });
+    qb.build().execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Replaces a log's participants; returns them with their new ids.
+pub(super) async fn set_participants(
+    tx: &mut Tx,
+    company_id: Uuid,
+    log_id: Uuid,
+    ps: &[NewParticipant],
+) -> StoreResult<Vec<Participant>> {
+    sqlx::query("DELETE FROM crm_communication_participants WHERE company_id = $1 AND communication_log_id = $2")
+        .bind(company_id)
+        .bind(log_id)
+        .execute(&mut **tx)
+        .await?;
+    let stored: Vec<Participant> = ps
+        .iter()
+        .map(|p| Participant {
+            id: new_id(),
+            role: p.role,
+            email: p.email.clone(),
+            phone: p.phone.clone(),
+            name: p.name.clone(),
+            contact_id: p.contact_id,
+            user_id: p.user_id,
+        })
+        .collect();
+    // Bounded batches keep every statement under both engines' bind-parameter limits.
+    for (chunk_no, chunk) in stored.chunks(100).enumerate() {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO crm_communication_participants (company_id, id, communication_log_id, position, role, email, phone, name, contact_id, user_id) ",
+        );
+        qb.push_values(chunk.iter().enumerate(), |mut b, (i, p)| {
+            let position = i32::try_from(chunk_no * 100 + i).unwrap_or(i32::MAX);
+            b.push_bind(company_id)
+                .push_bind(p.id)
+                .push_bind(log_id)
+                .push_bind(position)
+                .push_bind(p.role.as_str())
+                .push_bind(p.email.clone())
+                .push_bind(p.phone.clone())
+                .push_bind(p.name.clone())
+                .push_bind(p.contact_id)
+                .push_bind(p.user_id);
+        });
+        qb.build().execute(&mut **tx).await?;
+    }
+    Ok(stored)
+}

@@ -1,0 +1,52 @@
+//! PostgreSQL: the shared SQL of `engine/` compiled against `sqlx::Postgres`.
+
+pub(crate) type Db = sqlx::Postgres;
+pub(crate) mod dialect;
+
+#[path = "../engine/attachments.rs"]
+mod attachments;
+#[path = "../engine/audit.rs"]
+mod audit;
+#[path = "../engine/companies.rs"]
+mod companies;
+#[path = "../engine/customers.rs"]
+mod customers;
+#[path = "../engine/log_links.rs"]
+mod log_links;
+#[path = "../engine/log_list.rs"]
+mod log_list;
+#[path = "../engine/log_refs.rs"]
+mod log_refs;
+#[path = "../engine/logs.rs"]
+mod logs;
+#[path = "../engine/migrations.rs"]
+mod migrations;
+#[path = "../engine/reference.rs"]
+mod reference;
+#[path = "../engine/rows.rs"]
+mod rows;
+#[path = "../engine/seed.rs"]
+mod seed;
+
+use crate::{Engine, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+
+/// Opens a pool on `url` with the given size and timeouts.
+pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreResult<Engine<Db>> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(|e| crate::StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
+        .application_name("commlog")
+        .options([(
+            "statement_timeout",
+            format!("{}", opts.statement_timeout.as_millis()),
+        )]);
+    let pool = PgPoolOptions::new()
+        .max_connections(opts.max_connections)
+        .acquire_timeout(opts.acquire_timeout)
+        .connect_lazy_with(options);
+    Ok(Engine {
+        read: pool.clone(),
+        write: pool,
+    })
+}

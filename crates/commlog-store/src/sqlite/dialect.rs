@@ -1,0 +1,32 @@
+//! What SQLite spells differently.
+
+use super::Db;
+use sqlx::QueryBuilder;
+
+pub(crate) const MIGRATIONS: &[(&str, &str)] = crate::migrate::SQLITE;
+/// One writer connection already serialises migrators.
+pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = None;
+/// The partial-index predicate of live logs, spelled as the indexes spell it.
+pub(crate) const LIVE: &str = "l.is_deleted = 0";
+/// The single writer connection already serialises writes.
+pub(crate) const FOR_UPDATE: &str = "";
+
+/// Adds ` AND <full-text match of query>`. User text never reaches FTS5 syntax: every word is
+/// quoted, so `AND`, `*`, `"` and `:` are just characters to find.
+pub(crate) fn push_fulltext(qb: &mut QueryBuilder<Db>, query: &str) {
+    let terms: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '-' && c != '_')
+        .filter(|w| !w.is_empty())
+        .take(32)
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    if terms.is_empty() {
+        qb.push(" AND 0");
+        return;
+    }
+    qb.push(" AND l.row_id IN (SELECT rowid FROM crm_communication_logs_fts WHERE crm_communication_logs_fts MATCH ");
+    qb.push_bind(terms.join(" "));
+    qb.push(")");
+}
+/// The single writer connection already serialises assignments.
+pub(crate) const FOR_UPDATE_OF_USERS: &str = "";

@@ -1,0 +1,64 @@
+//! SQLite: the shared SQL of `engine/` compiled against `sqlx::Sqlite`.
+
+pub(crate) type Db = sqlx::Sqlite;
+pub(crate) mod dialect;
+
+#[path = "../engine/attachments.rs"]
+mod attachments;
+#[path = "../engine/audit.rs"]
+mod audit;
+#[path = "../engine/companies.rs"]
+mod companies;
+#[path = "../engine/customers.rs"]
+mod customers;
+#[path = "../engine/log_links.rs"]
+mod log_links;
+#[path = "../engine/log_list.rs"]
+mod log_list;
+#[path = "../engine/log_refs.rs"]
+mod log_refs;
+#[path = "../engine/logs.rs"]
+mod logs;
+#[path = "../engine/migrations.rs"]
+mod migrations;
+#[path = "../engine/reference.rs"]
+mod reference;
+#[path = "../engine/rows.rs"]
+mod rows;
+#[path = "../engine/seed.rs"]
+mod seed;
+
+use crate::{Engine, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+
+/// Opens the database file (created if missing) in WAL mode: many readers, one writer.
+pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreResult<Engine<Db>> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        // Each pooled connection would see its own empty database.
+        return Err(crate::StoreError::Other(
+            "in-memory SQLite is not supported; give a file path".into(),
+        ));
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| crate::StoreError::Other(format!("invalid SQLite URL: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL is durable against process crashes; a 2xx means the commit reached the WAL.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(opts.acquire_timeout);
+    // Writers queue on one connection; a store method never reads through `read` while it holds
+    // the writer, so the two pools cannot wait on each other.
+    let write = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(opts.acquire_timeout)
+        .connect_with(options.clone())
+        .await?;
+    let read = SqlitePoolOptions::new()
+        .max_connections(opts.max_connections.max(2))
+        .acquire_timeout(opts.acquire_timeout)
+        .connect_with(options)
+        .await?;
+    Ok(Engine { read, write })
+}

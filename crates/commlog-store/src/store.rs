@@ -1,0 +1,246 @@
+//! [`Store`]: the one entry point to persistence. Each method is implemented once in `engine/`
+//! and dispatched to the engine the database URL names.
+
+use crate::{Engine, StoreError, StoreResult};
+use commlog_domain::filters::*;
+use commlog_domain::list::LogListParams;
+use commlog_domain::records::*;
+use commlog_domain::{
+    CommunicationLog, CommunicationLogPatch, NewCommunicationLog, ParticipantRole, Role,
+};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::Scope;
+
+/// Which engine a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// Pool sizing and timeouts: a slow or absent database answers "unavailable" instead of hanging.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A new company with its first administrator.
+#[derive(Debug, Clone)]
+pub struct NewCompany {
+    pub name: String,
+    pub timezone: String,
+    pub admin_email: String,
+    pub admin_full_name: String,
+    pub admin_password_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct CreatedCompany {
+    pub company_id: Uuid,
+    pub user_id: Uuid,
+}
+
+/// What sign-in needs to know about a user.
+#[derive(Debug, Clone)]
+pub struct LoginUser {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// The result of a create: the log, warnings, and whether it already existed.
+#[derive(Debug, Clone)]
+pub struct CreatedLog {
+    pub log: CommunicationLog,
+    pub warnings: Vec<String>,
+    /// `true` when an earlier request with the same `Idempotency-Key` made it.
+    pub replayed: bool,
+    /// `true` when a log with the same `source` + `external_id` already existed.
+    pub duplicate: bool,
+}
+
+/// One page of logs.
+#[derive(Debug, Clone)]
+pub struct LogPage {
+    pub results: Vec<CommunicationLog>,
+    /// Matching rows, exact when `count_is_exact`, otherwise a lower bound (the cap).
+    pub count: i64,
+    pub count_is_exact: bool,
+    /// A cursor for the page after this one, when there is one.
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// A synthetic log for `commlog seed` (bulk inserted, bypassing per-row checks).
+#[derive(Debug, Clone)]
+pub struct SeedLog {
+    pub log: CommunicationLog,
+    pub participants: Vec<SeedParticipant>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedParticipant {
+    pub role: ParticipantRole,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub name: Option<String>,
+    pub contact_id: Option<Uuid>,
+}
+
+/// A user about to be created (the password already hashed).
+#[derive(Debug, Clone)]
+pub struct NewUserRecord {
+    pub email: String,
+    pub full_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub team_id: Option<Uuid>,
+    pub capacity: i32,
+    pub is_compliance: bool,
+}
+
+/// The persistence of one Commlog deployment.
+pub enum Store {
+    Postgres(Engine<sqlx::Postgres>),
+    Sqlite(Engine<sqlx::Sqlite>),
+}
+
+impl Store {
+    /// Connects to `postgres://…` or `sqlite://…` (the SQLite file is created if missing).
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> StoreResult<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(crate::pg::connect(url, opts).await?))
+        } else if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite(crate::sqlite::connect(url, opts).await?))
+        } else {
+            Err(StoreError::Other(
+                "database URL must start with postgres:// or sqlite://".into(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Closes every connection (tests drop their databases afterwards).
+    pub async fn close(&self) {
+        match self {
+            Self::Postgres(e) => {
+                e.read.close().await;
+                e.write.close().await;
+            }
+            Self::Sqlite(e) => {
+                e.read.close().await;
+                e.write.close().await;
+            }
+        }
+    }
+}
+
+/// Writes `impl Store` methods that forward to the engine in use.
+macro_rules! delegate {
+    ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)* ) -> $ret:ty; )*) => {
+        impl Store {
+            $(
+                $(#[$m])*
+                pub async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    match self {
+                        Store::Postgres(e) => e.$name($($arg),*).await,
+                        Store::Sqlite(e) => e.$name($($arg),*).await,
+                    }
+                }
+            )*
+        }
+    };
+}
+
+delegate! {
+    /// Applies pending migrations; returns how many ran.
+    fn migrate(&self) -> StoreResult<usize>;
+    /// Answers when the database does (readiness).
+    fn ping(&self) -> StoreResult<()>;
+    /// How many companies exist (the embedded default seeds a demo into an empty database).
+    fn count_companies(&self) -> StoreResult<i64>;
+
+    /// Creates a company with its administrator, default channels and categories.
+    fn create_company(&self, new: &NewCompany) -> StoreResult<CreatedCompany>;
+    fn get_company(&self, scope: &Scope) -> StoreResult<Company>;
+    /// Looks a user up by email for sign-in (any company; emails are unique).
+    fn login_user(&self, email: &str) -> StoreResult<Option<LoginUser>>;
+    /// The actor a token names, re-read so a deactivated user or changed role takes effect.
+    fn get_active_user(&self, company_id: Uuid, user_id: Uuid) -> StoreResult<Option<User>>;
+    fn record_login(&self, scope: &Scope) -> StoreResult<()>;
+    fn create_user(&self, scope: &Scope, new: &NewUserRecord) -> StoreResult<User>;
+    fn get_user(&self, scope: &Scope, id: Uuid) -> StoreResult<User>;
+    fn list_users(&self, scope: &Scope, filter: &UserFilter) -> StoreResult<Vec<User>>;
+    fn update_user(&self, scope: &Scope, id: Uuid, patch: &UserPatch) -> StoreResult<User>;
+    fn set_user_password(&self, scope: &Scope, id: Uuid, password_hash: &str) -> StoreResult<()>;
+    fn create_team(&self, scope: &Scope, input: &TeamInput) -> StoreResult<Team>;
+    fn get_team(&self, scope: &Scope, id: Uuid) -> StoreResult<Team>;
+    fn list_teams(&self, scope: &Scope) -> StoreResult<Vec<Team>>;
+    fn update_team(&self, scope: &Scope, id: Uuid, input: &TeamInput) -> StoreResult<Team>;
+    fn delete_team(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+
+    /// Creates a customer, or updates the one with the same `external_ref` (upsert).
+    fn upsert_customer(&self, scope: &Scope, input: &CustomerInput) -> StoreResult<(Customer, bool)>;
+    fn get_customer(&self, scope: &Scope, id: Uuid) -> StoreResult<Customer>;
+    fn list_customers(&self, scope: &Scope, filter: &PeopleFilter) -> StoreResult<Vec<Customer>>;
+    fn update_customer(&self, scope: &Scope, id: Uuid, input: &CustomerInput) -> StoreResult<Customer>;
+    fn delete_customer(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+    fn create_contact(&self, scope: &Scope, input: &ContactInput) -> StoreResult<Contact>;
+    fn get_contact(&self, scope: &Scope, id: Uuid) -> StoreResult<Contact>;
+    fn list_contacts(&self, scope: &Scope, filter: &PeopleFilter) -> StoreResult<Vec<Contact>>;
+    fn update_contact(&self, scope: &Scope, id: Uuid, input: &ContactInput) -> StoreResult<Contact>;
+    fn delete_contact(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+
+    fn list_categories(&self, scope: &Scope, filter: &CategoryFilter) -> StoreResult<Vec<Category>>;
+    fn get_category(&self, scope: &Scope, id: Uuid) -> StoreResult<Category>;
+    fn create_category(&self, scope: &Scope, input: &CategoryInput) -> StoreResult<Category>;
+    fn update_category(&self, scope: &Scope, id: Uuid, input: &CategoryInput) -> StoreResult<Category>;
+    fn list_channels(&self, scope: &Scope, filter: &ChannelFilter) -> StoreResult<Vec<ChannelConfiguration>>;
+    fn get_channel(&self, scope: &Scope, id: Uuid) -> StoreResult<ChannelConfiguration>;
+    fn create_channel(&self, scope: &Scope, input: &ChannelInput) -> StoreResult<ChannelConfiguration>;
+    fn update_channel(&self, scope: &Scope, id: Uuid, input: &ChannelInput) -> StoreResult<ChannelConfiguration>;
+    fn list_tags(&self, scope: &Scope) -> StoreResult<Vec<Tag>>;
+    fn create_tag(&self, scope: &Scope, name: &str, color: Option<&str>) -> StoreResult<Tag>;
+
+    /// Creates a log with every rule of blueprint §6 checked; idempotent on `idempotency`
+    /// (key, request hash) and on `source` + `external_id`.
+    fn create_log(&self, scope: &Scope, new: NewCommunicationLog, idempotency: Option<(&str, &str)>) -> StoreResult<CreatedLog>;
+    fn get_log(&self, scope: &Scope, id: Uuid) -> StoreResult<CommunicationLog>;
+    fn list_logs(&self, scope: &Scope, params: &LogListParams) -> StoreResult<LogPage>;
+    /// Applies a patch (also what `PUT` and assignment do), checking transitions and capacity.
+    fn update_log(&self, scope: &Scope, id: Uuid, patch: CommunicationLogPatch) -> StoreResult<(CommunicationLog, Vec<String>)>;
+    /// Soft-deletes a log and its attachments (refused with an active follow-up or pending attachment).
+    fn delete_log(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+    /// The change history of one log.
+    fn log_history(&self, scope: &Scope, id: Uuid) -> StoreResult<Vec<AuditEntry>>;
+    fn add_watcher(&self, scope: &Scope, log_id: Uuid, user_id: Uuid) -> StoreResult<()>;
+    fn remove_watcher(&self, scope: &Scope, log_id: Uuid, user_id: Uuid) -> StoreResult<()>;
+
+    fn create_attachment(&self, scope: &Scope, new: &NewAttachment) -> StoreResult<Attachment>;
+    fn get_attachment(&self, scope: &Scope, id: Uuid) -> StoreResult<Attachment>;
+    fn list_attachments(&self, scope: &Scope, filter: &AttachmentFilter) -> StoreResult<Vec<Attachment>>;
+    /// Counts a download and audits the read.
+    fn record_download(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+
+    /// Bulk-inserts synthetic logs for `commlog seed`; returns how many were written.
+    fn insert_seed_logs(&self, company_id: Uuid, logs: &[SeedLog]) -> StoreResult<u64>;
+}
