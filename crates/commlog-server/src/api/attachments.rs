@@ -1,0 +1,215 @@
+//! `/api/communication-attachments/`: upload (multipart, size-limited, checksummed), list and
+//! download files attached to logs the caller can see.
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, too_large};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
+use commlog_domain::filters::AttachmentFilter;
+use commlog_domain::records::{Attachment, NewAttachment};
+use commlog_domain::{AttachmentStatus, Permission, new_id};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// The multipart form of an upload (documentation only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AttachmentUpload {
+    communication_log_id: Uuid,
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+    is_internal: Option<bool>,
+}
+
+/// Attach a file to a log: multipart fields `communication_log_id` and `file`.
+#[utoipa::path(post, path = "/api/communication-attachments/", tag = "communication-attachments",
+    request_body(content = AttachmentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = Attachment), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn create_communication_attachment(
+    State(app): State<AppState>,
+    auth: Auth,
+    mut form: Multipart,
+) -> ApiResult<(StatusCode, Json<Attachment>)> {
+    auth.require(Permission::CreateAttachments)?;
+    let mut log_id: Option<Uuid> = None;
+    let mut is_internal = false;
+    let mut file: Option<(String, String, BytesMut)> = None;
+    let limit = app.limits.max_attachment_bytes;
+    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        match field.name().unwrap_or("") {
+            "communication_log_id" => {
+                let text = field.text().await.map_err(multipart_error)?;
+                log_id = Some(Uuid::parse_str(text.trim()).map_err(|_| {
+                    ApiError::field(
+                        "communication_log_id",
+                        "invalid_uuid",
+                        "communication_log_id must be a UUID",
+                    )
+                })?);
+            }
+            "is_internal" => {
+                is_internal = field.text().await.map_err(multipart_error)?.trim() == "true"
+            }
+            "file" => {
+                let name = sanitize_file_name(field.file_name().unwrap_or("file"));
+                let kind = field
+                    .content_type()
+                    .unwrap_or("application/octet-stream")
+                    .chars()
+                    .take(100)
+                    .collect();
+                let mut data = BytesMut::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    if data.len() + chunk.len() > limit {
+                        return Err(too_large());
+                    }
+                    data.extend_from_slice(&chunk);
+                }
+                file = Some((name, kind, data));
+            }
+            _ => {}
+        }
+    }
+    let log_id = log_id.ok_or_else(|| {
+        ApiError::field(
+            "communication_log_id",
+            "required",
+            "communication_log_id is required",
+        )
+    })?;
+    let (file_name, file_type, data) =
+        file.ok_or_else(|| ApiError::field("file", "required", "a file is required"))?;
+    // Check the log first so nothing is stored for a log the caller cannot see.
+    app.store.get_log(&auth.scope, log_id).await.map_err(|_| {
+        ApiError::field(
+            "communication_log_id",
+            "unknown_log",
+            "no such communication log",
+        )
+    })?;
+    let id = new_id();
+    let key = format!("attachments/{}/{}/{}", auth.actor().company_id, log_id, id);
+    let checksum = hex::encode(Sha256::digest(&data));
+    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
+    app.blobs
+        .put(&key, data.freeze())
+        .await
+        .map_err(ApiError::internal)?;
+    let new = NewAttachment {
+        id,
+        communication_log_id: log_id,
+        file_name,
+        file_type,
+        file_size: size,
+        file_path: key.clone(),
+        checksum_sha256: checksum,
+        status: AttachmentStatus::Available,
+        is_public: false,
+        is_internal,
+    };
+    match app.store.create_attachment(&auth.scope, &new).await {
+        Ok(a) => Ok((StatusCode::CREATED, Json(a))),
+        Err(e) => {
+            // Not recorded, so not kept: the file would be unreachable.
+            let _ = app.blobs.delete(&key).await;
+            Err(e.into())
+        }
+    }
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        ApiError::bad_request(
+            "malformed_multipart",
+            format!(
+                "the upload is not valid multipart/form-data: {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+/// Keeps the last path component, without control characters, at most 255 bytes.
+fn sanitize_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("file");
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .collect();
+    let mut out = String::new();
+    for c in clean.trim().chars() {
+        if out.len() + c.len_utf8() > 255 {
+            break;
+        }
+        out.push(c);
+    }
+    if out.is_empty() { "file".into() } else { out }
+}
+
+/// Attachments of the logs the caller can see (blueprint §9.1 filters).
+#[utoipa::path(get, path = "/api/communication-attachments/", tag = "communication-attachments", params(AttachmentFilter),
+    responses((status = 200, body = Vec<Attachment>)), security(("bearer" = [])))]
+pub async fn list_communication_attachments(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiQuery(f): ApiQuery<AttachmentFilter>,
+) -> ApiResult<Json<Vec<Attachment>>> {
+    auth.require(Permission::ReadAttachments)?;
+    Ok(Json(app.store.list_attachments(&auth.scope, &f).await?))
+}
+
+/// One attachment's metadata.
+#[utoipa::path(get, path = "/api/communication-attachments/{id}/", tag = "communication-attachments", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Attachment), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn get_communication_attachment(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Attachment>> {
+    auth.require(Permission::ReadAttachments)?;
+    Ok(Json(app.store.get_attachment(&auth.scope, id).await?))
+}
+
+/// Download an attachment's bytes (counted and audited).
+#[utoipa::path(get, path = "/api/communication-attachments/{id}/download/", tag = "communication-attachments", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn download_communication_attachment(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    auth.require(Permission::ReadAttachments)?;
+    let a = app.store.get_attachment(&auth.scope, id).await?;
+    let data = app.blobs.get(&a.file_path).await.map_err(|e| match e {
+        crate::blobs::BlobError::NotFound => ApiError::not_found(),
+        other => ApiError::internal(other),
+    })?;
+    app.store.record_download(&auth.scope, id).await?;
+    let mut response = data.into_response();
+    let headers = response.headers_mut();
+    let kind = HeaderValue::from_str(&a.file_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    headers.insert(header::CONTENT_TYPE, kind);
+    let ascii: String = a
+        .file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,176 @@
+//! The REST API under `/api/`, its OpenAPI document, health probes and the middleware around
+//! them (body limits, request ids, tracing, JSON errors for unknown routes).
+
+pub mod attachments;
+pub mod logs;
+pub mod people;
+pub mod reference;
+pub mod session;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Commlog API", description = "Every conversation with your customers, captured, searchable and access-controlled."),
+    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    tags(
+        (name = "communication-logs", description = "Calls, emails and messages"),
+        (name = "communication-attachments", description = "Files attached to logs"),
+        (name = "reference-data", description = "Categories, channels and tags"),
+        (name = "people", description = "Users, teams, customers and contacts"),
+        (name = "auth", description = "Sign-in"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::login))
+        .routes(routes!(session::refresh))
+        .routes(routes!(session::me))
+        .routes(routes!(
+            logs::list_communication_logs,
+            logs::create_communication_log
+        ))
+        .routes(routes!(
+            logs::get_communication_log,
+            logs::replace_communication_log,
+            logs::update_communication_log,
+            logs::delete_communication_log
+        ))
+        .routes(routes!(logs::assign_communication_log))
+        .routes(routes!(logs::list_communication_log_history))
+        .routes(routes!(logs::list_communication_log_participants))
+        .routes(routes!(logs::add_communication_log_watcher))
+        .routes(routes!(logs::remove_communication_log_watcher))
+        .routes(routes!(
+            attachments::list_communication_attachments,
+            attachments::create_communication_attachment
+        ))
+        .routes(routes!(attachments::get_communication_attachment))
+        .routes(routes!(attachments::download_communication_attachment))
+        .routes(routes!(
+            reference::list_communication_categories,
+            reference::create_communication_category
+        ))
+        .routes(routes!(
+            reference::get_communication_category,
+            reference::update_communication_category
+        ))
+        .routes(routes!(
+            reference::list_channel_configurations,
+            reference::create_channel_configuration
+        ))
+        .routes(routes!(
+            reference::get_channel_configuration,
+            reference::update_channel_configuration
+        ))
+        .routes(routes!(reference::list_tags, reference::create_tag))
+        .routes(routes!(people::list_users, people::create_user))
+        .routes(routes!(people::get_user, people::update_user))
+        .routes(routes!(people::list_teams, people::create_team))
+        .routes(routes!(
+            people::get_team,
+            people::update_team,
+            people::delete_team
+        ))
+        .routes(routes!(people::list_customers, people::create_customer))
+        .routes(routes!(
+            people::get_customer,
+            people::update_customer,
+            people::delete_customer
+        ))
+        .routes(routes!(people::list_contacts, people::create_contact))
+        .routes(routes!(
+            people::get_contact,
+            people::update_contact,
+            people::delete_contact
+        ))
+        .routes(routes!(people::get_company))
+        .routes(routes!(livez))
+        .routes(routes!(readyz))
+}
+
+/// The OpenAPI document of every endpoint.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> axum::Router {
+    let (router, doc) = api_router().split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    let body_limit = state
+        .limits
+        .max_body_bytes
+        .max(state.limits.max_attachment_bytes + 64 * 1024);
+    router
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { ApiError::not_found() })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// The process is alive (no dependencies checked).
+#[utoipa::path(get, path = "/livez", tag = "health", responses((status = 200, description = "alive")))]
+pub async fn livez() -> impl IntoResponse {
+    Json(serde_json::json!({"status": "alive"}))
+}
+
+/// The process can serve: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
+pub async fn readyz(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+        Ok(Ok(())) => Ok((
+            StatusCode::OK,
+            Json(serde_json::json!({"status": "ready", "database": "ok"})),
+        )),
+        Ok(Err(e)) => Err(ApiError::from(commlog_store::StoreError::Unavailable(
+            e.to_string(),
+        ))),
+        Err(_) => Err(ApiError::from(commlog_store::StoreError::Unavailable(
+            "database ping timed out".into(),
+        ))),
+    }
+}

@@ -1,0 +1,234 @@
+//! Sign-in: argon2id password hashes, HS256 JWT access and refresh tokens carrying user,
+//! company and role, and the [`Auth`] extractor every `/api/` handler takes.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::header;
+use axum::http::request::Parts;
+use commlog_domain::{Actor, Permission, Role};
+use commlog_store::{RequestMeta, Scope};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub const ACCESS_TTL_SECONDS: i64 = 15 * 60;
+pub const REFRESH_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+/// Whether `password` matches the stored PHC hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// The password policy: long enough to resist guessing, short enough to hash quickly.
+pub fn check_password_policy(password: &str) -> Result<(), ApiError> {
+    let n = password.chars().count();
+    if !(10..=200).contains(&n) {
+        return Err(ApiError::field(
+            "password",
+            "weak_password",
+            "a password must be 10 to 200 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// What a token says about its bearer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub sub: Uuid,
+    pub cid: Uuid,
+    pub role: Role,
+    pub team: Option<Uuid>,
+    pub cmp: bool,
+    /// `access` or `refresh`: a refresh token is never accepted as an access token.
+    pub typ: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: Uuid,
+}
+
+/// The signing keys.
+#[derive(Clone)]
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl JwtKeys {
+    pub fn from_secret(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+
+    pub fn issue(&self, user: &commlog_domain::User, typ: &str) -> Result<(String, i64), ApiError> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let ttl = if typ == "refresh" {
+            REFRESH_TTL_SECONDS
+        } else {
+            ACCESS_TTL_SECONDS
+        };
+        let claims = Claims {
+            sub: user.id,
+            cid: user.company_id,
+            role: user.role,
+            team: user.team_id,
+            cmp: user.is_compliance,
+            typ: typ.into(),
+            exp: now + ttl,
+            iat: now,
+            jti: Uuid::new_v4(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
+        Ok((token, ttl))
+    }
+
+    /// Verifies signature, algorithm (HS256 only), expiry and token type.
+    pub fn verify(&self, token: &str, typ: &str) -> Result<Claims, ApiError> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 5;
+        v.set_required_spec_claims(&["exp", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
+            .map_err(|_| ApiError::unauthorized("the token is invalid or has expired"))?;
+        if data.claims.typ != typ {
+            return Err(ApiError::unauthorized(
+                "the token is invalid or has expired",
+            ));
+        }
+        Ok(data.claims)
+    }
+}
+
+/// An authenticated caller: its scope for the store and its permissions.
+pub struct Auth {
+    pub scope: Scope,
+}
+
+impl Auth {
+    pub fn actor(&self) -> &Actor {
+        &self.scope.actor
+    }
+
+    /// Refuses with 403 unless the caller's role grants `p`.
+    pub fn require(&self, p: Permission) -> Result<(), ApiError> {
+        if self.actor().can(p) {
+            Ok(())
+        } else {
+            tracing::info!(user = %self.actor().user_id, company = %self.actor().company_id, permission = ?p, "permission denied");
+            Err(ApiError::forbidden("your role does not allow this"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("sign in first: send Authorization: Bearer <access token>")
+            })?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .or_else(|| header.strip_prefix("bearer "))
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+            })?;
+        let claims = state.jwt.verify(token.trim(), "access")?;
+        let actor = Actor {
+            company_id: claims.cid,
+            user_id: claims.sub,
+            role: claims.role,
+            team_id: claims.team,
+            compliance: claims.cmp,
+        };
+        Ok(Auth {
+            scope: Scope {
+                actor,
+                meta: request_meta(parts),
+            },
+        })
+    }
+}
+
+/// Client address, user agent and request id, for the audit trail.
+pub fn request_meta(parts: &Parts) -> RequestMeta {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(300).collect::<String>())
+    };
+    RequestMeta {
+        ip: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string()),
+        user_agent: header("user-agent"),
+        request_id: header("x-request-id"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn tokens_are_typed_and_signed() {
+        let keys = JwtKeys::from_secret(b"0123456789abcdef0123456789abcdef");
+        let user = commlog_domain::User {
+            id: Uuid::now_v7(),
+            company_id: Uuid::now_v7(),
+            email: "a@b.co".into(),
+            full_name: "A".into(),
+            role: Role::SalesRep,
+            team_id: None,
+            capacity: 5,
+            is_active: true,
+            is_compliance: false,
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        let (access, _) = keys.issue(&user, "access").expect("issue");
+        assert_eq!(keys.verify(&access, "access").expect("valid").sub, user.id);
+        assert!(keys.verify(&access, "refresh").is_err());
+        let other = JwtKeys::from_secret(b"another secret another secret!!");
+        assert!(other.verify(&access, "access").is_err());
+        let mut tampered = access.clone();
+        tampered.insert(access.len() / 2, 'x');
+        assert!(keys.verify(&tampered, "access").is_err());
+    }
+}

@@ -1,0 +1,268 @@
+//! The command line: `serve`, `migrate`, `company create`, `user create`, `seed`, `openapi`.
+//! Commands meant for scripts print exactly one JSON object on stdout.
+
+use crate::auth::{JwtKeys, check_password_policy, hash_password};
+use crate::blobs::LocalBlobStore;
+use crate::state::{AppState, Limits};
+use anyhow::{Context, Result, anyhow};
+use clap::{Parser, Subcommand};
+use commlog_domain::Role;
+use commlog_store::{Backend, ConnectOptions, NewCompany, NewUserRecord, Scope, Store};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use uuid::Uuid;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "commlog",
+    version,
+    about = "Every conversation with your customers, in one searchable history."
+)]
+pub struct Cli {
+    /// `sqlite://PATH` (created if missing) or `postgres://…`.
+    #[arg(
+        long,
+        global = true,
+        env = "COMMLOG_DATABASE_URL",
+        default_value = "sqlite://data/commlog.db"
+    )]
+    pub database_url: String,
+    /// Where local files live: attachments and the token-signing secret.
+    #[arg(long, global = true, env = "COMMLOG_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the HTTP server (migrates first; seeds a demo company into an empty embedded database).
+    Serve {
+        #[arg(long, env = "COMMLOG_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Companies.
+    Company {
+        #[command(subcommand)]
+        command: CompanyCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Insert realistic synthetic communication logs.
+    Seed {
+        #[arg(long)]
+        company_id: Uuid,
+        #[arg(long)]
+        rows: u64,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CompanyCommand {
+    /// Create a company and its first administrator.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long)]
+        admin_password: String,
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user in a company.
+    Create {
+        #[arg(long)]
+        company_id: Uuid,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        #[arg(long)]
+        team_id: Option<Uuid>,
+        #[arg(long, default_value = "")]
+        full_name: String,
+        #[arg(long, default_value_t = 50)]
+        capacity: i32,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: commlog_domain::enums::UnknownValue| e.to_string())
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
+            Ok(())
+        }
+        Command::Migrate => {
+            let store = connect(&cli.database_url).await?;
+            let ran = store.migrate().await?;
+            println!("{}", serde_json::json!({"migrations_applied": ran}));
+            Ok(())
+        }
+        Command::Company {
+            command:
+                CompanyCommand::Create {
+                    name,
+                    admin_email,
+                    admin_password,
+                    timezone,
+                },
+        } => {
+            let store = migrated(&cli.database_url).await?;
+            check_password_policy(&admin_password).map_err(|e| anyhow!(e.message))?;
+            let new = NewCompany {
+                name,
+                timezone,
+                admin_full_name: admin_email.clone(),
+                admin_email,
+                admin_password_hash: hash_password(&admin_password)
+                    .map_err(|e| anyhow!(e.message))?,
+            };
+            let created = store.create_company(&new).await?;
+            println!("{}", serde_json::to_string(&created)?);
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    company_id,
+                    email,
+                    password,
+                    role,
+                    team_id,
+                    full_name,
+                    capacity,
+                },
+        } => {
+            let store = migrated(&cli.database_url).await?;
+            check_password_policy(&password).map_err(|e| anyhow!(e.message))?;
+            let scope = Scope::admin(company_id, Uuid::nil());
+            store.get_company(&scope).await.context("no such company")?;
+            let record = NewUserRecord {
+                email,
+                full_name,
+                password_hash: hash_password(&password).map_err(|e| anyhow!(e.message))?,
+                role,
+                team_id,
+                capacity,
+                is_compliance: false,
+            };
+            let user = store.create_user(&scope, &record).await?;
+            println!("{}", serde_json::json!({"user_id": user.id}));
+            Ok(())
+        }
+        Command::Seed { company_id, rows } => {
+            let store = migrated(&cli.database_url).await?;
+            let report = crate::seed::seed_company(&store, company_id, rows).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Serve { bind } => serve(&cli.database_url, &cli.data_dir, bind).await,
+    }
+}
+
+async fn connect(url: &str) -> Result<Store> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let file = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(file)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    Ok(Store::connect(url, &ConnectOptions::default()).await?)
+}
+
+async fn migrated(url: &str) -> Result<Store> {
+    let store = connect(url).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The token-signing secret: `COMMLOG_JWT_SECRET`, else a random one kept in the data directory.
+fn jwt_secret(data_dir: &std::path::Path) -> Result<Vec<u8>> {
+    if let Ok(s) = std::env::var("COMMLOG_JWT_SECRET") {
+        if s.len() < 32 {
+            return Err(anyhow!("COMMLOG_JWT_SECRET must be at least 32 characters"));
+        }
+        return Ok(s.into_bytes());
+    }
+    let path = data_dir.join("jwt-secret");
+    if let Ok(existing) = std::fs::read(&path) {
+        if existing.len() >= 32 {
+            return Ok(existing);
+        }
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret: [u8; 32] = rand::random();
+    let text = hex::encode(secret).into_bytes();
+    std::fs::write(&path, &text).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(text)
+}
+
+async fn serve(url: &str, data_dir: &std::path::Path, bind: SocketAddr) -> Result<()> {
+    let store = migrated(url).await?;
+    if store.backend() == Backend::Sqlite && store.count_companies().await? == 0 {
+        crate::seed::seed_demo(&store).await?;
+    }
+    let state = AppState {
+        store: Arc::new(store),
+        jwt: JwtKeys::from_secret(&jwt_secret(data_dir)?),
+        blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
+        limits: Limits::default(),
+    };
+    let app = crate::api::router(state);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("binding {bind}"))?;
+    tracing::info!(%bind, "Commlog is listening on http://{bind}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,12 @@
+//! The `commlog` server: configuration, the REST API, authentication, blob storage and the
+//! command-line tasks (migrate, company and user creation, seeding, OpenAPI export).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod blobs;
+pub mod cli;
+pub mod error;
+pub mod extract;
+pub mod seed;
+pub mod state;

@@ -1,0 +1,32 @@
+//! What every handler shares: the store, the signing keys, the blob store and the limits.
+
+use crate::auth::JwtKeys;
+use crate::blobs::BlobStore;
+use commlog_store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<Store>,
+    pub jwt: JwtKeys,
+    pub blobs: Arc<dyn BlobStore>,
+    pub limits: Limits,
+}
+
+/// Size limits applied before anything is buffered or stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// JSON bodies.
+    pub max_body_bytes: usize,
+    /// One uploaded attachment.
+    pub max_attachment_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_attachment_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
