@@ -3,10 +3,9 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, parse_json};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ApiQuery, parse_json};
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -166,7 +165,7 @@ pub async fn create_communication_log(
     State(app): State<AppState>,
     auth: Auth,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<Response> {
     auth.require(Permission::CreateLog)?;
     let new: NewCommunicationLog = parse_json(&body)?;

@@ -8,7 +8,7 @@ pub mod reference;
 pub mod session;
 
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
+use crate::state::{AppState, Limits};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
@@ -55,8 +55,20 @@ impl Modify for BearerAuth {
     }
 }
 
-fn api_router() -> OpenApiRouter<AppState> {
+fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
+    // Uploads get their own, larger body limit; every other endpoint takes small JSON bodies.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(
+            attachments::list_communication_attachments,
+            attachments::create_communication_attachment
+        ))
+        .routes(routes!(attachments::get_communication_attachment))
+        .routes(routes!(attachments::download_communication_attachment))
+        .layer(DefaultBodyLimit::max(
+            limits.max_attachment_bytes + 64 * 1024,
+        ));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(uploads)
         .routes(routes!(session::login))
         .routes(routes!(session::refresh))
         .routes(routes!(session::me))
@@ -75,12 +87,6 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::list_communication_log_participants))
         .routes(routes!(logs::add_communication_log_watcher))
         .routes(routes!(logs::remove_communication_log_watcher))
-        .routes(routes!(
-            attachments::list_communication_attachments,
-            attachments::create_communication_attachment
-        ))
-        .routes(routes!(attachments::get_communication_attachment))
-        .routes(routes!(attachments::download_communication_attachment))
         .routes(routes!(
             reference::list_communication_categories,
             reference::create_communication_category
@@ -121,21 +127,18 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(people::get_company))
         .routes(routes!(livez))
         .routes(routes!(readyz))
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
 }
 
 /// The OpenAPI document of every endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    api_router(Limits::default()).split_for_parts().1
 }
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> axum::Router {
-    let (router, doc) = api_router().split_for_parts();
+    let (router, doc) = api_router(state.limits).split_for_parts();
     let doc = std::sync::Arc::new(doc);
-    let body_limit = state
-        .limits
-        .max_body_bytes
-        .max(state.limits.max_attachment_bytes + 64 * 1024);
     router
         .route(
             "/api/openapi.json",
@@ -145,7 +148,6 @@ pub fn router(state: AppState) -> axum::Router {
             }),
         )
         .fallback(|| async { ApiError::not_found() })
-        .layer(DefaultBodyLimit::max(body_limit))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -1,1 +1,13 @@
+//! API integration tests: every endpoint through the real router, on SQLite and PostgreSQL.
 
+mod helpers;
+
+mod attachments;
+mod auth;
+mod contract;
+mod errors;
+mod logs;
+mod people;
+mod reference;
+mod roles;
+mod tenancy;

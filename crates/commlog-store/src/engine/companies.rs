@@ -508,5 +508,13 @@ pub(super) fn check_name(field: &str, name: &str) -> StoreResult<String> {
             format!("{field} must be 1 to 200 characters"),
         ));
     }
+    // PostgreSQL text cannot hold NUL: refusing it here keeps both engines alike.
+    if n.contains('\0') {
+        return Err(StoreError::invalid(
+            field,
+            "nul_character",
+            format!("{field} must not contain NUL characters"),
+        ));
+    }
     Ok(n.to_owned())
 }

@@ -103,18 +103,21 @@ pub(super) async fn load(
     Ok(())
 }
 
-/// Replaces a log's categories.
+/// Sets a log's categories (`replace`: drop the old ones first).
 pub(super) async fn set_categories(
     tx: &mut Tx,
     company_id: Uuid,
     log_id: Uuid,
+    replace: bool,
     ids: &[Uuid],
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM crm_communication_log_categories WHERE company_id = $1 AND communication_log_id = $2")
-        .bind(company_id)
-        .bind(log_id)
-        .execute(&mut **tx)
-        .await?;
+    if replace {
+        sqlx::query("DELETE FROM crm_communication_log_categories WHERE company_id = $1 AND communication_log_id = $2")
+            .bind(company_id)
+            .bind(log_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     if ids.is_empty() {
         return Ok(());
     }
@@ -133,13 +136,16 @@ pub(super) async fn set_tags(
     tx: &mut Tx,
     company_id: Uuid,
     log_id: Uuid,
+    replace: bool,
     names: &[String],
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM crm_communication_log_tags WHERE company_id = $1 AND communication_log_id = $2")
-        .bind(company_id)
-        .bind(log_id)
-        .execute(&mut **tx)
-        .await?;
+    if replace {
+        sqlx::query("DELETE FROM crm_communication_log_tags WHERE company_id = $1 AND communication_log_id = $2")
+            .bind(company_id)
+            .bind(log_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     for name in names {
         sqlx::query("INSERT INTO tags (company_id, id, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (company_id, name) DO NOTHING")
             .bind(company_id)
@@ -166,13 +172,16 @@ pub(super) async fn set_watchers(
     tx: &mut Tx,
     company_id: Uuid,
     log_id: Uuid,
+    replace: bool,
     users: &[Uuid],
 ) -> StoreResult<()> {
-    sqlx::query("DELETE FROM crm_communication_watchers WHERE company_id = $1 AND communication_log_id = $2")
-        .bind(company_id)
-        .bind(log_id)
-        .execute(&mut **tx)
-        .await?;
+    if replace {
+        sqlx::query("DELETE FROM crm_communication_watchers WHERE company_id = $1 AND communication_log_id = $2")
+            .bind(company_id)
+            .bind(log_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     if users.is_empty() {
         return Ok(());
     }
@@ -195,13 +204,16 @@ pub(super) async fn set_participants(
     tx: &mut Tx,
     company_id: Uuid,
     log_id: Uuid,
+    replace: bool,
     ps: &[NewParticipant],
 ) -> StoreResult<Vec<Participant>> {
-    sqlx::query("DELETE FROM crm_communication_participants WHERE company_id = $1 AND communication_log_id = $2")
-        .bind(company_id)
-        .bind(log_id)
-        .execute(&mut **tx)
-        .await?;
+    if replace {
+        sqlx::query("DELETE FROM crm_communication_participants WHERE company_id = $1 AND communication_log_id = $2")
+            .bind(company_id)
+            .bind(log_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     let stored: Vec<Participant> = ps
         .iter()
         .map(|p| Participant {

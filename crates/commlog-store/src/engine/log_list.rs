@@ -206,6 +206,7 @@ fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
         qb.push_bind(t.trim().to_owned()).push(")");
     }
     if let Some(s) = p.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        dialect::push_fulltext(qb, s);
+        // NUL separates words like any punctuation; PostgreSQL would refuse it as text.
+        dialect::push_fulltext(qb, &s.replace('\0', " "));
     }
 }

@@ -184,9 +184,7 @@ async fn count_users(tx: &mut Tx, company: Uuid, ids: &[Uuid]) -> StoreResult<us
 /// (blueprint §6.3); returns the assignee's team.
 async fn check_capacity(tx: &mut Tx, company: Uuid, user: Uuid) -> StoreResult<Option<Uuid>> {
     let sql = format!(
-        "SELECT u.capacity, u.team_id, u.full_name, (SELECT count(*) FROM crm_communication_logs l WHERE l.company_id = u.company_id \
-         AND l.assigned_to_user_id = u.id AND NOT l.is_deleted AND l.status IN ('logged', 'in_progress', 'awaiting_response', 'escalated')) AS open_count \
-         FROM users u WHERE u.company_id = $1 AND u.id = $2 AND u.is_active{}",
+        "SELECT u.capacity, u.team_id, u.full_name FROM users u WHERE u.company_id = $1 AND u.id = $2 AND u.is_active{}",
         super::dialect::FOR_UPDATE_OF_USERS
     );
     let row = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -201,8 +199,18 @@ async fn check_capacity(tx: &mut Tx, company: Uuid, user: Uuid) -> StoreResult<O
             "no such active user in this company",
         ));
     };
+    // Counted by a statement of its own, after the lock: on PostgreSQL a statement sees the
+    // data as it began, so a count taken while waiting for the lock would miss the log that the
+    // previous holder of the lock just committed.
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM crm_communication_logs l WHERE l.company_id = $1 AND l.assigned_to_user_id = $2 \
+         AND NOT l.is_deleted AND l.status IN ('logged', 'in_progress', 'awaiting_response', 'escalated')",
+    )
+    .bind(company)
+    .bind(user)
+    .fetch_one(&mut **tx)
+    .await?;
     let capacity: i32 = row.try_get("capacity")?;
-    let open: i64 = row.try_get("open_count")?;
     if open >= i64::from(capacity) {
         let name: String = row.try_get("full_name")?;
         return Err(StoreError::Refused {

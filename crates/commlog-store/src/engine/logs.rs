@@ -11,7 +11,7 @@ use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::log::CommunicationLog;
 use commlog_domain::records::AuditEntry;
 use commlog_domain::status::check_transition;
-use commlog_domain::validation::{Derived, validate_log};
+use commlog_domain::validation::{Derived, validate_log, validate_patched_log};
 use commlog_domain::{
     Actor, CommunicationLogPatch, LogStatus, NewCommunicationLog, Permission, Priority, Visibility,
     new_id, time_fmt,
@@ -107,19 +107,24 @@ impl Engine<Db> {
         let mut tx = self.begin_write().await?;
         let resolved = log_refs::resolve(&mut tx, scope, &mut new, None).await?;
         let log = build(scope, new_id(), &new, &derived, &resolved, source, None);
-        insert_row(&mut tx, &log).await.map_err(|e| match e {
-            StoreError::Conflict { .. } => StoreError::Conflict {
-                constraint: "external_id".into(),
-                message: "a log with this source and external_id already exists".into(),
-            },
-            other => other,
-        })?;
+        if let Err(e) = insert_row(&mut tx, &log).await {
+            drop(tx);
+            return match (e, &new.external_id) {
+                // A concurrent capture of the same item won: answer as its retry would be.
+                (StoreError::Conflict { .. }, Some(ext)) => self
+                    .find_external(scope, &log.source, ext)
+                    .await?
+                    .ok_or_else(external_conflict),
+                (StoreError::Conflict { .. }, None) => Err(external_conflict()),
+                (other, _) => Err(other),
+            };
+        }
         let company = scope.company_id();
-        log_links::set_categories(&mut tx, company, log.id, &new.category_ids).await?;
-        log_links::set_tags(&mut tx, company, log.id, &new.tags).await?;
-        log_links::set_watchers(&mut tx, company, log.id, &new.watcher_ids).await?;
+        log_links::set_categories(&mut tx, company, log.id, false, &new.category_ids).await?;
+        log_links::set_tags(&mut tx, company, log.id, false, &new.tags).await?;
+        log_links::set_watchers(&mut tx, company, log.id, false, &new.watcher_ids).await?;
         let participants =
-            log_links::set_participants(&mut tx, company, log.id, &new.participants).await?;
+            log_links::set_participants(&mut tx, company, log.id, false, &new.participants).await?;
         let log = CommunicationLog {
             participants,
             ..log
@@ -238,10 +243,7 @@ impl Engine<Db> {
                 replayed: false,
                 duplicate: true,
             })),
-            Err(StoreError::NotFound) => Err(StoreError::Conflict {
-                constraint: "external_id".into(),
-                message: "a log with this source and external_id already exists".into(),
-            }),
+            Err(StoreError::NotFound) => Err(external_conflict()),
             Err(e) => Err(e),
         }
     }
@@ -262,7 +264,7 @@ impl Engine<Db> {
         );
         let mut draft = NewCommunicationLog::from_existing(&before);
         draft.apply(patch);
-        let derived = validate_log(&mut draft)?;
+        let derived = validate_patched_log(&mut draft)?;
         let status = draft.status.unwrap_or(before.status);
         if status != before.status {
             check_transition(before.status, status).map_err(|message| StoreError::Refused {
@@ -304,17 +306,18 @@ impl Engine<Db> {
         update_row(&mut tx, &after).await?;
         let company = scope.company_id();
         if touches.0 {
-            log_links::set_categories(&mut tx, company, id, &draft.category_ids).await?;
+            log_links::set_categories(&mut tx, company, id, true, &draft.category_ids).await?;
         }
         if touches.1 {
-            log_links::set_tags(&mut tx, company, id, &draft.tags).await?;
+            log_links::set_tags(&mut tx, company, id, true, &draft.tags).await?;
         }
         if touches.2 {
-            log_links::set_watchers(&mut tx, company, id, &draft.watcher_ids).await?;
+            log_links::set_watchers(&mut tx, company, id, true, &draft.watcher_ids).await?;
         }
         if touches.3 {
             after.participants =
-                log_links::set_participants(&mut tx, company, id, &draft.participants).await?;
+                log_links::set_participants(&mut tx, company, id, true, &draft.participants)
+                    .await?;
         }
         let changes = diff(&before, &after);
         audit::record(
@@ -503,6 +506,14 @@ impl Engine<Db> {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// Another log, one the caller may not see, already has this source and external id.
+fn external_conflict() -> StoreError {
+    StoreError::Conflict {
+        constraint: "external_id".into(),
+        message: "a log with this source and external_id already exists".into(),
     }
 }
 

@@ -1,0 +1,345 @@
+//! `TestApp`: the whole HTTP application over a fresh SQLite file or a fresh PostgreSQL
+//! database, driven in-process through the real router (every layer, extractor and handler).
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use commlog_domain::Role;
+use commlog_server::auth::{JwtKeys, hash_password};
+use commlog_server::blobs::LocalBlobStore;
+use commlog_server::state::{AppState, Limits};
+use commlog_store::{ConnectOptions, NewCompany, NewUserRecord, Scope, Store};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::{Arc, LazyLock};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+pub const PASSWORD: &str = "correct horse battery staple";
+/// Hashing is slow by design; every test user shares one hash.
+static HASH: LazyLock<String> = LazyLock::new(|| hash_password(PASSWORD).expect("hash"));
+
+enum Db {
+    Sqlite(std::path::PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+pub struct TestApp {
+    pub router: axum::Router,
+    pub store: Arc<Store>,
+    pub jwt: JwtKeys,
+    db: Db,
+}
+
+/// A company with an admin, as the tests use it.
+pub struct Company {
+    pub id: Uuid,
+    pub admin_id: Uuid,
+    pub admin: String,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("COMMLOG_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    match url.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{db}"),
+        None => format!("{url}/{db}"),
+    }
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        let dir = std::env::temp_dir().join(format!("commlog-api-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let store = Store::connect(
+            &format!("sqlite://{}/t.db", dir.display()),
+            &ConnectOptions::default(),
+        )
+        .await
+        .expect("sqlite");
+        Self::build(store, Db::Sqlite(dir)).await
+    }
+
+    pub async fn postgres() -> Self {
+        use sqlx::Connection;
+        let admin_url = pg_admin_url();
+        let name = format!("commlog_test_{}", Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL must be reachable (COMMLOG_TEST_DATABASE_URL)");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let store = Store::connect(
+            &with_database(&admin_url, &name),
+            &ConnectOptions::default(),
+        )
+        .await
+        .expect("postgres");
+        Self::build(store, Db::Postgres { admin_url, name }).await
+    }
+
+    async fn build(store: Store, db: Db) -> Self {
+        store.migrate().await.expect("migrate");
+        let store = Arc::new(store);
+        let blobs = std::env::temp_dir().join(format!("commlog-blobs-{}", Uuid::new_v4().simple()));
+        let jwt = JwtKeys::from_secret(SECRET);
+        let state = AppState {
+            store: store.clone(),
+            jwt: jwt.clone(),
+            blobs: Arc::new(LocalBlobStore::new(blobs)),
+            limits: Limits {
+                max_body_bytes: 2 * 1024 * 1024,
+                max_attachment_bytes: 64 * 1024,
+            },
+        };
+        Self {
+            router: commlog_server::api::router(state),
+            store,
+            jwt,
+            db,
+        }
+    }
+
+    /// Closes the store and removes the database.
+    pub async fn finish(self) {
+        self.store.close().await;
+        match self.db {
+            Db::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Db::Postgres { admin_url, name } => {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            }
+        }
+    }
+
+    pub async fn company(&self, name: &str) -> Company {
+        let email = format!(
+            "admin-{}@{}.example.com",
+            Uuid::new_v4().simple(),
+            name.to_lowercase()
+        );
+        let created = self
+            .store
+            .create_company(&NewCompany {
+                name: name.into(),
+                timezone: "UTC".into(),
+                admin_email: email,
+                admin_full_name: format!("{name} Admin"),
+                admin_password_hash: HASH.clone(),
+            })
+            .await
+            .expect("company");
+        let admin = self.token(created.company_id, created.user_id).await;
+        Company {
+            id: created.company_id,
+            admin_id: created.user_id,
+            admin,
+        }
+    }
+
+    /// Creates a user and returns (id, access token).
+    pub async fn user(
+        &self,
+        company: &Company,
+        role: Role,
+        team: Option<Uuid>,
+        capacity: i32,
+    ) -> (Uuid, String) {
+        let scope = Scope::admin(company.id, company.admin_id);
+        let user = self
+            .store
+            .create_user(
+                &scope,
+                &NewUserRecord {
+                    email: format!("{}-{}@example.com", role, Uuid::new_v4().simple()),
+                    full_name: format!("A {role}"),
+                    password_hash: HASH.clone(),
+                    role,
+                    team_id: team,
+                    capacity,
+                    is_compliance: false,
+                },
+            )
+            .await
+            .expect("user");
+        let token = self.token(company.id, user.id).await;
+        (user.id, token)
+    }
+
+    pub async fn token(&self, company: Uuid, user: Uuid) -> String {
+        let u = self
+            .store
+            .get_user(&Scope::admin(company, user), user)
+            .await
+            .expect("user exists");
+        self.jwt.issue(&u, "access").expect("token").0
+    }
+
+    pub async fn team(&self, company: &Company, name: &str) -> Uuid {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/teams/",
+                Some(&company.admin),
+                Some(serde_json::json!({"name": name})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        id(&r.body)
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        };
+        self.send(req.expect("request")).await
+    }
+
+    pub async fn send(&self, req: Request<Body>) -> Response {
+        let res = self.router.clone().oneshot(req).await.expect("infallible");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Response {
+            status,
+            body,
+            headers,
+            bytes,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    /// Creates a log through the API and returns its id.
+    pub async fn log(&self, token: &str, extra: Value) -> Uuid {
+        let r = self
+            .post("/api/communication-logs/", token, call_body(extra))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        id(&r.body)
+    }
+
+    /// How many logs the company holds (admin sight).
+    pub async fn count_logs(&self, company: &Company) -> i64 {
+        let r = self
+            .get("/api/communication-logs/?count=exact", &company.admin)
+            .await;
+        r.body["count"].as_i64().expect("count")
+    }
+}
+
+/// A valid call body, with `extra` fields merged over it.
+pub fn call_body(extra: Value) -> Value {
+    let mut base = serde_json::json!({
+        "communication_type": "call", "channel": "phone", "direction": "outbound",
+        "start_time": "2026-03-01T10:00:00Z", "end_time": "2026-03-01T10:12:30Z",
+        "content": "Discussed the renewal and the new pricing tiers."
+    });
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        for (k, v) in e {
+            b.insert(k, v);
+        }
+    }
+    base
+}
+
+pub fn id(v: &Value) -> Uuid {
+    v["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no id in {v}"))
+}
+
+/// The field named by the first validation error.
+pub fn error_field(r: &Response) -> String {
+    r.body["details"]["errors"][0]["field"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// Runs each test body on SQLite and on PostgreSQL: `both!(name);` needs `async fn name(app: &TestApp)`.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    $crate::helpers::run($crate::helpers::TestApp::sqlite().await, |a| async move { super::$name(&a).await }).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    $crate::helpers::run($crate::helpers::TestApp::postgres().await, |a| async move { super::$name(&a).await }).await;
+                }
+            }
+        )*
+    };
+}
+
+/// Runs a test body, then removes the database whether or not the body panicked.
+pub async fn run<F, Fut>(app: TestApp, body: F)
+where
+    F: FnOnce(Arc<TestApp>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let app = Arc::new(app);
+    let result = tokio::spawn(body(app.clone())).await;
+    if let Ok(app) = Arc::try_unwrap(app) {
+        app.finish().await;
+    }
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

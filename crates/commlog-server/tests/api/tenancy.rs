@@ -1,0 +1,224 @@
+//! Tenant isolation as a property: a walk generated from the OpenAPI document sends every
+//! operation that takes an id to company A's objects with company B's admin token. Each answers
+//! 404 exactly as for a random id, and A's objects are unchanged afterwards.
+
+use crate::both;
+use crate::helpers::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use commlog_domain::Role;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+struct Fixture {
+    ids: HashMap<&'static str, Uuid>,
+    reads: Vec<String>,
+}
+
+async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
+    let team = app.team(a, "Red").await;
+    let (rep, _) = app.user(a, Role::SalesRep, Some(team), 10).await;
+    let customer = id(&app
+        .post("/api/customers/", &a.admin, json!({"name": "Globex"}))
+        .await
+        .body);
+    let contact = id(&app
+        .post(
+            "/api/contacts/",
+            &a.admin,
+            json!({"full_name": "Ann", "customer_id": customer}),
+        )
+        .await
+        .body);
+    let log = app
+        .log(
+            &a.admin,
+            json!({"customer_id": customer, "contact_id": contact, "watcher_ids": [rep]}),
+        )
+        .await;
+    let attachment = upload(app, &a.admin, log, b"hello").await;
+    let category = id(&app
+        .post(
+            "/api/communication-categories/",
+            &a.admin,
+            json!({"category_name": "VIP", "category_code": "vip"}),
+        )
+        .await
+        .body);
+    let channel = id(&app
+        .post(
+            "/api/channel-configurations/",
+            &a.admin,
+            json!({"channel_name": "Fax", "channel_code": "fax"}),
+        )
+        .await
+        .body);
+    let ids = HashMap::from([
+        ("communication-logs", log),
+        ("communication-attachments", attachment),
+        ("communication-categories", category),
+        ("channel-configurations", channel),
+        ("users", rep),
+        ("teams", team),
+        ("customers", customer),
+        ("contacts", contact),
+        ("user_id", rep),
+    ]);
+    let reads = vec![
+        format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
+        format!("/api/communication-logs/{log}/history/"),
+        format!("/api/communication-attachments/{attachment}/"),
+        format!("/api/communication-categories/{category}/"),
+        format!("/api/channel-configurations/{channel}/"),
+        format!("/api/users/{rep}/"),
+        format!("/api/teams/{team}/"),
+        format!("/api/customers/{customer}/"),
+        format!("/api/contacts/{contact}/"),
+    ];
+    Fixture { ids, reads }
+}
+
+pub async fn upload(app: &TestApp, token: &str, log: Uuid, data: &[u8]) -> Uuid {
+    let r = app
+        .send(multipart(
+            token,
+            &log.to_string(),
+            "notes.txt",
+            "text/plain",
+            data,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    id(&r.body)
+}
+
+pub fn multipart(token: &str, log: &str, name: &str, kind: &str, data: &[u8]) -> Request<Body> {
+    let boundary = "commlogboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"communication_log_id\"\r\n\r\n{log}\r\n").as_bytes());
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {kind}\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri("/api/communication-attachments/")
+        .header("authorization", format!("Bearer {token}"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// A body each kind of operation accepts, so the answer is about the id and not the body.
+fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
+    match method {
+        "put" => Some(call_body(json!({}))),
+        "patch" => Some(json!({})),
+        "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
+        "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
+        _ => None,
+    }
+}
+
+async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let b = app.company("Beta").await;
+    let fx = company_a_objects(app, &a).await;
+    let mut before = Vec::new();
+    for path in &fx.reads {
+        let r = app.get(path, &a.admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        before.push(r.body);
+    }
+
+    let doc = serde_json::to_value(commlog_server::api::openapi()).expect("doc");
+    let mut walked = 0;
+    for (template, ops) in doc["paths"].as_object().expect("paths") {
+        if !template.contains('{') {
+            continue;
+        }
+        let resource = template
+            .trim_start_matches("/api/")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        for method in ops.as_object().expect("ops").keys() {
+            let mut real = template.clone();
+            let mut random = template.clone();
+            for (param, key) in [("{id}", resource), ("{user_id}", "user_id")] {
+                if let Some(value) = fx.ids.get(key) {
+                    real = real.replace(param, &value.to_string());
+                    random = random.replace(param, &Uuid::new_v4().to_string());
+                }
+            }
+            assert!(!real.contains('{'), "no fixture for {template}");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let body = body_for(method, template, b.admin_id);
+            let hit = app
+                .call(m.clone(), &real, Some(&b.admin), body.clone())
+                .await;
+            let miss = app.call(m, &random, Some(&b.admin), body).await;
+            assert_eq!(
+                hit.status,
+                StatusCode::NOT_FOUND,
+                "{method} {template}: {:?}",
+                hit.body
+            );
+            assert_eq!(
+                hit.body, miss.body,
+                "{method} {template}: a real id must look like a random one"
+            );
+            walked += 1;
+        }
+    }
+    assert!(walked >= 20, "walked only {walked} operations");
+
+    for (path, old) in fx.reads.iter().zip(before) {
+        assert_eq!(app.get(path, &a.admin).await.body, old, "{path} changed");
+    }
+    // Lists and search never show the other company's rows.
+    for path in [
+        "/api/communication-logs/?search=renewal",
+        "/api/communication-attachments/",
+        "/api/customers/",
+        "/api/contacts/",
+    ] {
+        let r = app.get(path, &b.admin).await;
+        let rows = r
+            .body
+            .get("results")
+            .unwrap_or(&r.body)
+            .as_array()
+            .expect("list")
+            .len();
+        assert_eq!(rows, 0, "{path}");
+    }
+    let users = app.get("/api/users/", &b.admin).await;
+    assert_eq!(users.body.as_array().expect("users").len(), 1);
+    // A reference to another company's object in a body is refused, not followed.
+    let r = app
+        .post(
+            "/api/communication-logs/",
+            &b.admin,
+            call_body(json!({"customer_id": fx.ids["customers"]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .send(multipart(
+            &b.admin,
+            &fx.ids["communication-logs"].to_string(),
+            "x.txt",
+            "text/plain",
+            b"x",
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+both!(another_companys_ids_are_not_found_anywhere);
