@@ -123,14 +123,14 @@ impl LogListParams {
     /// Refuses values that parse but make no sense.
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
-        if let Some(ps) = self.page_size {
-            if ps == 0 || ps > MAX_PAGE_SIZE {
-                e.add(
-                    "page_size",
-                    "out_of_range",
-                    format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
-                );
-            }
+        if let Some(ps) = self.page_size
+            && (ps == 0 || ps > MAX_PAGE_SIZE)
+        {
+            e.add(
+                "page_size",
+                "out_of_range",
+                format!("page_size must be between 1 and {MAX_PAGE_SIZE}"),
+            );
         }
         if self.page == Some(0) {
             e.add("page", "out_of_range", "page starts at 1");
@@ -138,19 +138,20 @@ impl LogListParams {
         if self.page.is_some_and(|p| p > 1_000_000) {
             e.add("page", "out_of_range", "page is too deep; use cursor");
         }
-        if let Some(o) = &self.ordering {
-            if !["start_time", "-start_time", "created_at", "-created_at"].contains(&o.as_str()) {
-                e.add(
-                    "ordering",
-                    "invalid",
-                    "ordering must be one of start_time, -start_time, created_at, -created_at",
-                );
-            }
+        if let Some(o) = &self.ordering
+            && !["start_time", "-start_time", "created_at", "-created_at"].contains(&o.as_str())
+        {
+            e.add(
+                "ordering",
+                "invalid",
+                "ordering must be one of start_time, -start_time, created_at, -created_at",
+            );
         }
-        if let Some(c) = &self.count {
-            if c != "exact" && c != "estimate" {
-                e.add("count", "invalid", "count must be `exact` or `estimate`");
-            }
+        if let Some(c) = &self.count
+            && c != "exact"
+            && c != "estimate"
+        {
+            e.add("count", "invalid", "count must be `exact` or `estimate`");
         }
         if self.search.as_ref().is_some_and(|s| s.len() > 500) {
             e.add("search", "too_long", "search is at most 500 bytes");
@@ -158,14 +159,14 @@ impl LogListParams {
         if self.cursor.is_some() && self.page.is_some_and(|p| p > 1) {
             e.add("cursor", "conflict", "use either cursor or page, not both");
         }
-        if let (Some(a), Some(b)) = (self.start_time_after, self.start_time_before) {
-            if a > b {
-                e.add(
-                    "start_time_after",
-                    "after_end",
-                    "start_time_after must not be later than start_time_before",
-                );
-            }
+        if let (Some(a), Some(b)) = (self.start_time_after, self.start_time_before)
+            && a > b
+        {
+            e.add(
+                "start_time_after",
+                "after_end",
+                "start_time_after must not be later than start_time_before",
+            );
         }
         e.into_result()
     }

@@ -26,10 +26,38 @@ pub struct Derived {
     pub warnings: Vec<String>,
 }
 
-/// Checks and normalises a full log body in place.
+/// Checks and normalises, in place, the full body of a log about to be created.
 pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, ValidationErrors> {
+    check_log(log, true)
+}
+
+/// Checks and normalises, in place, a stored log with a patch applied. Its status is left to
+/// the state machine ([`crate::status::check_transition`]), which is what lets a closed log be
+/// archived although no log may be created archived.
+pub fn validate_patched_log(log: &mut NewCommunicationLog) -> Result<Derived, ValidationErrors> {
+    check_log(log, false)
+}
+
+fn check_log(log: &mut NewCommunicationLog, creating: bool) -> Result<Derived, ValidationErrors> {
     let mut errs = ValidationErrors::new();
     let mut derived = Derived::default();
+
+    // PostgreSQL text cannot hold NUL: refusing it here keeps both engines alike.
+    for (field, text) in [
+        ("content", Some(&log.content)),
+        ("subject", log.subject.as_ref()),
+        ("summary", log.summary.as_ref()),
+        ("transcription", log.transcription.as_ref()),
+        ("external_id", log.external_id.as_ref()),
+    ] {
+        if text.is_some_and(|t| t.contains('\0')) {
+            errs.add(
+                field,
+                "nul_character",
+                format!("{field} must not contain NUL characters"),
+            );
+        }
+    }
 
     let content_chars = log.content.trim().chars().count();
     if content_chars < MIN_CONTENT_CHARS {
@@ -108,7 +136,7 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
         }
     }
 
-    if log.status == Some(LogStatus::Archived) {
+    if creating && log.status == Some(LogStatus::Archived) {
         errs.add(
             "status",
             "invalid_initial",
@@ -141,14 +169,14 @@ pub fn validate_log(log: &mut NewCommunicationLog) -> Result<Derived, Validation
     if let Some(source) = &log.source {
         check_code(&mut errs, "source", source, 50);
     }
-    if let Some(ext) = &log.external_id {
-        if ext.is_empty() || ext.len() > 500 {
-            errs.add(
-                "external_id",
-                "invalid_length",
-                "external_id must be 1 to 500 bytes",
-            );
-        }
+    if let Some(ext) = &log.external_id
+        && (ext.is_empty() || ext.len() > 500)
+    {
+        errs.add(
+            "external_id",
+            "invalid_length",
+            "external_id must be 1 to 500 bytes",
+        );
     }
     if log
         .summary
@@ -208,7 +236,7 @@ fn normalize_list(
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for item in items.drain(..) {
         let t = item.trim().to_owned();
-        if t.is_empty() || t.chars().count() > max_chars {
+        if t.is_empty() || t.chars().count() > max_chars || t.contains('\0') {
             errs.add(
                 field,
                 "invalid_item",
@@ -274,6 +302,12 @@ fn validate_participants(errs: &mut ValidationErrors, ps: &mut [NewParticipant])
                 &format!("{field}.name"),
                 "too_long",
                 "name must be at most 200 characters",
+            );
+        } else if p.name.as_ref().is_some_and(|n| n.contains('\0')) {
+            errs.add(
+                &format!("{field}.name"),
+                "nul_character",
+                "name must not contain NUL characters",
             );
         }
     }
@@ -507,6 +541,25 @@ mod tests {
         assert_eq!(l.direction, Direction::Inbound);
         assert_eq!(l.summary, None);
         assert_eq!(l.channel, "phone");
+    }
+
+    #[test]
+    fn archived_is_refused_on_create_only() {
+        let mut l = call();
+        l.status = Some(LogStatus::Archived);
+        let e = validate_log(&mut l.clone()).expect_err("invalid");
+        assert_eq!(e.errors[0].code, "invalid_initial");
+        validate_patched_log(&mut l).expect("the state machine decides");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_in_text() {
+        let mut l = call();
+        l.content = "Discussed the \0 renewal.".into();
+        l.tags = vec!["a\0b".into()];
+        let e = validate_log(&mut l).expect_err("invalid");
+        let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["content", "tags"]);
     }
 
     #[test]

@@ -208,10 +208,10 @@ fn jwt_secret(data_dir: &std::path::Path) -> Result<Vec<u8>> {
         return Ok(s.into_bytes());
     }
     let path = data_dir.join("jwt-secret");
-    if let Ok(existing) = std::fs::read(&path) {
-        if existing.len() >= 32 {
-            return Ok(existing);
-        }
+    if let Ok(existing) = std::fs::read(&path)
+        && existing.len() >= 32
+    {
+        return Ok(existing);
     }
     std::fs::create_dir_all(data_dir)?;
     let secret: [u8; 32] = rand::random();

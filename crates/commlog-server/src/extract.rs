@@ -50,6 +50,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if let Some(path) = nul_path(&value, "") {
+        return Err(ApiError::field(
+            &path,
+            "nul_character",
+            "text must not contain NUL characters",
+        ));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
@@ -62,6 +69,39 @@ fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiEr
     })
 }
 
+/// The path of the first string (or key) holding a NUL character: no SQL engine stores it
+/// faithfully, so it is refused at the door for every endpoint.
+fn nul_path(v: &serde_json::Value, at: &str) -> Option<String> {
+    use serde_json::Value;
+    let here = || {
+        if at.is_empty() {
+            "body".to_owned()
+        } else {
+            at.to_owned()
+        }
+    };
+    match v {
+        Value::String(s) if s.contains('\0') => Some(here()),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, &format!("{at}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, x)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            if k.contains('\0') {
+                Some(here())
+            } else {
+                nul_path(x, &path)
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Query string.
 pub struct ApiQuery<T>(pub T);
 
@@ -69,6 +109,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts
+            .uri
+            .query()
+            .is_some_and(|q| q.contains("%00") || q.contains('\0'))
+        {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "query parameters must not contain NUL characters",
+            ));
+        }
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(v)| ApiQuery(v))

@@ -10,8 +10,16 @@
 mod db_time;
 mod error;
 mod migrate;
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each engine/ file is compiled once per engine, by design"
+)]
 mod pg;
 mod scope;
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each engine/ file is compiled once per engine, by design"
+)]
 mod sqlite;
 mod store;
 

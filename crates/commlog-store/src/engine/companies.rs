@@ -256,14 +256,14 @@ impl Engine<Db> {
         p: &UserPatch,
     ) -> StoreResult<User> {
         let before = self.get_user(scope, id).await?;
-        if let Some(c) = p.capacity {
-            if !(0..=100_000).contains(&c) {
-                return Err(StoreError::invalid(
-                    "capacity",
-                    "out_of_range",
-                    "capacity must be between 0 and 100000",
-                ));
-            }
+        if let Some(c) = p.capacity
+            && !(0..=100_000).contains(&c)
+        {
+            return Err(StoreError::invalid(
+                "capacity",
+                "out_of_range",
+                "capacity must be between 0 and 100000",
+            ));
         }
         let full_name = match &p.full_name {
             Some(n) => check_name("full_name", n)?,

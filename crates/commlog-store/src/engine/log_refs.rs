@@ -64,69 +64,67 @@ pub(super) async fn resolve(
     }
     check_participant_refs(tx, company, draft, &mut errs).await?;
 
-    if changed(draft.contact_id, |b| b.contact_id) {
-        if let Some(contact) = draft.contact_id {
-            let row = sqlx::query("SELECT customer_id FROM contacts WHERE company_id = $1 AND id = $2 AND NOT is_deleted")
-                .bind(company)
-                .bind(contact)
-                .fetch_optional(&mut **tx)
-                .await?;
-            match row {
-                None => errs.add(
-                    "contact_id",
-                    "unknown_contact",
-                    "no such contact in this company",
-                ),
-                Some(r) => {
-                    let owner: Option<Uuid> = r.try_get("customer_id")?;
-                    match (draft.customer_id, owner) {
-                        (None, Some(o)) => draft.customer_id = Some(o),
-                        (Some(c), Some(o)) if c != o => errs.add(
-                            "contact_id",
-                            "contact_customer_mismatch",
-                            "the contact belongs to another customer",
-                        ),
-                        _ => {}
-                    }
+    if changed(draft.contact_id, |b| b.contact_id)
+        && let Some(contact) = draft.contact_id
+    {
+        let row = sqlx::query(
+            "SELECT customer_id FROM contacts WHERE company_id = $1 AND id = $2 AND NOT is_deleted",
+        )
+        .bind(company)
+        .bind(contact)
+        .fetch_optional(&mut **tx)
+        .await?;
+        match row {
+            None => errs.add(
+                "contact_id",
+                "unknown_contact",
+                "no such contact in this company",
+            ),
+            Some(r) => {
+                let owner: Option<Uuid> = r.try_get("customer_id")?;
+                match (draft.customer_id, owner) {
+                    (None, Some(o)) => draft.customer_id = Some(o),
+                    (Some(c), Some(o)) if c != o => errs.add(
+                        "contact_id",
+                        "contact_customer_mismatch",
+                        "the contact belongs to another customer",
+                    ),
+                    _ => {}
                 }
             }
         }
     }
-    if changed(draft.customer_id, |b| b.customer_id) {
-        if let Some(customer) = draft.customer_id {
-            if !exists(
-                tx,
-                "SELECT id FROM customers WHERE company_id = $1 AND id = $2 AND NOT is_deleted",
-                company,
-                customer,
-            )
-            .await?
-            {
-                errs.add(
-                    "customer_id",
-                    "unknown_customer",
-                    "no such customer in this company",
-                );
-            }
-        }
+    if changed(draft.customer_id, |b| b.customer_id)
+        && let Some(customer) = draft.customer_id
+        && !exists(
+            tx,
+            "SELECT id FROM customers WHERE company_id = $1 AND id = $2 AND NOT is_deleted",
+            company,
+            customer,
+        )
+        .await?
+    {
+        errs.add(
+            "customer_id",
+            "unknown_customer",
+            "no such customer in this company",
+        );
     }
-    if changed(draft.follow_up_assigned_to, |b| b.follow_up_assigned_to) {
-        if let Some(u) = draft.follow_up_assigned_to {
-            if !exists(
-                tx,
-                "SELECT id FROM users WHERE company_id = $1 AND id = $2 AND is_active",
-                company,
-                u,
-            )
-            .await?
-            {
-                errs.add(
-                    "follow_up_assigned_to",
-                    "unknown_user",
-                    "no such active user in this company",
-                );
-            }
-        }
+    if changed(draft.follow_up_assigned_to, |b| b.follow_up_assigned_to)
+        && let Some(u) = draft.follow_up_assigned_to
+        && !exists(
+            tx,
+            "SELECT id FROM users WHERE company_id = $1 AND id = $2 AND is_active",
+            company,
+            u,
+        )
+        .await?
+    {
+        errs.add(
+            "follow_up_assigned_to",
+            "unknown_user",
+            "no such active user in this company",
+        );
     }
     let (categories, category_priority) = categories(tx, company, draft, before, &mut errs).await?;
     if before.is_none_or(|b| b.watchers != draft.watcher_ids) && !draft.watcher_ids.is_empty() {
@@ -365,18 +363,19 @@ async fn match_participants(
                 .find(|(a, _)| *a == address)
                 .map(|(_, id)| *id);
         }
-        if p.contact_id.is_none() && p.user_id.is_none() {
-            if let Some((_, id, customer)) = contact_hits.iter().find(|(a, _, _)| *a == address) {
-                p.contact_id = Some(*id);
-                first_contact.get_or_insert((*id, *customer));
-            }
+        if p.contact_id.is_none()
+            && p.user_id.is_none()
+            && let Some((_, id, customer)) = contact_hits.iter().find(|(a, _, _)| *a == address)
+        {
+            p.contact_id = Some(*id);
+            first_contact.get_or_insert((*id, *customer));
         }
     }
-    if let (None, Some((contact, customer))) = (draft.contact_id, first_contact) {
-        if draft.customer_id.is_none() || draft.customer_id == customer {
-            draft.contact_id = Some(contact);
-            draft.customer_id = draft.customer_id.or(customer);
-        }
+    if let (None, Some((contact, customer))) = (draft.contact_id, first_contact)
+        && (draft.customer_id.is_none() || draft.customer_id == customer)
+    {
+        draft.contact_id = Some(contact);
+        draft.customer_id = draft.customer_id.or(customer);
     }
     Ok(())
 }
@@ -388,37 +387,35 @@ async fn check_participant_refs(
     errs: &mut ValidationErrors,
 ) -> StoreResult<()> {
     for (i, p) in draft.participants.iter().enumerate() {
-        if let Some(c) = p.contact_id {
-            if !exists(
+        if let Some(c) = p.contact_id
+            && !exists(
                 tx,
                 "SELECT id FROM contacts WHERE company_id = $1 AND id = $2 AND NOT is_deleted",
                 company,
                 c,
             )
             .await?
-            {
-                errs.add(
-                    &format!("participants[{i}].contact_id"),
-                    "unknown_contact",
-                    "no such contact in this company",
-                );
-            }
+        {
+            errs.add(
+                &format!("participants[{i}].contact_id"),
+                "unknown_contact",
+                "no such contact in this company",
+            );
         }
-        if let Some(u) = p.user_id {
-            if !exists(
+        if let Some(u) = p.user_id
+            && !exists(
                 tx,
                 "SELECT id FROM users WHERE company_id = $1 AND id = $2",
                 company,
                 u,
             )
             .await?
-            {
-                errs.add(
-                    &format!("participants[{i}].user_id"),
-                    "unknown_user",
-                    "no such user in this company",
-                );
-            }
+        {
+            errs.add(
+                &format!("participants[{i}].user_id"),
+                "unknown_user",
+                "no such user in this company",
+            );
         }
     }
     Ok(())

@@ -87,10 +87,10 @@ impl Engine<Db> {
         mut new: NewCommunicationLog,
         idempotency: Option<(&str, &str)>,
     ) -> StoreResult<CreatedLog> {
-        if let Some((key, hash)) = idempotency {
-            if let Some(replay) = self.replay(scope, key, hash).await? {
-                return Ok(replay);
-            }
+        if let Some((key, hash)) = idempotency
+            && let Some(replay) = self.replay(scope, key, hash).await?
+        {
+            return Ok(replay);
         }
         let derived = validate_log(&mut new)?;
         if new.status == Some(LogStatus::Escalated) && !scope.actor.can(Permission::EscalateLog) {
@@ -99,10 +99,10 @@ impl Engine<Db> {
             ));
         }
         let source = new.source.clone().unwrap_or_else(|| "api".into());
-        if let Some(ext) = &new.external_id {
-            if let Some(existing) = self.find_external(scope, &source, ext).await? {
-                return Ok(existing);
-            }
+        if let Some(ext) = &new.external_id
+            && let Some(existing) = self.find_external(scope, &source, ext).await?
+        {
+            return Ok(existing);
         }
         let mut tx = self.begin_write().await?;
         let resolved = log_refs::resolve(&mut tx, scope, &mut new, None).await?;
