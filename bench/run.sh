@@ -136,36 +136,44 @@ BIN="$CARGO_TARGET_DIR/release/commlog"
 [ -x "$BIN" ] || die "binary not found at $BIN"
 
 # ---------------------------------------------------------------- data
-log "recreating database $DB_NAME"
-psql -X -q -d postgres -v ON_ERROR_STOP=1 \
-    -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" \
-    -c "CREATE DATABASE $DB_NAME"
-
-log "commlog migrate"
-"$BIN" migrate
-
 BIG_ROWS=$((ROWS * 40 / 100))
 SMALL_ROWS=$(((ROWS - BIG_ROWS) / 6))
 LAST_SMALL_ROWS=$((ROWS - BIG_ROWS - 5 * SMALL_ROWS))
-
 SEED_START=$SECONDS
-seed_company() { # NAME EMAIL ROWS -> prints the company id
-    local created company_id
-    created="$("$BIN" company create --name "$1" --admin-email "$2" --admin-password "$PASSWORD")"
-    company_id="$(json_field company_id <<<"$created")"
-    local t0=$SECONDS
-    "$BIN" seed --company-id "$company_id" --rows "$3" >&2
-    echo "    $1: $3 logs in $((SECONDS - t0)) s" >&2
-    echo "$company_id"
-}
 
-log "seeding $ROWS logs: 1 company with $BIG_ROWS, 6 companies sharing $((ROWS - BIG_ROWS))"
-BIG_COMPANY_ID="$(seed_company "Bench Big Co" "$BIG_EMAIL" "$BIG_ROWS")"
-for i in 1 2 3 4 5 6; do
-    rows=$SMALL_ROWS
-    if [ "$i" = 6 ]; then rows=$LAST_SMALL_ROWS; fi
-    seed_company "Bench Small Co $i" "admin@small$i.bench.example" "$rows" >/dev/null
-done
+if [ "${SKIP_SEED:-0}" = 1 ]; then
+    # Re-measure on the data of the previous run (e.g. after a code change).
+    log "SKIP_SEED=1: reusing database $DB_NAME"
+    "$BIN" migrate
+    BIG_COMPANY_ID="$(psql -X -A -t -d "$DB_NAME" -c "SELECT company_id FROM users WHERE email = '$BIG_EMAIL'")"
+    [ -n "$BIG_COMPANY_ID" ] || die "no seeded database to reuse; run without SKIP_SEED first"
+else
+    log "recreating database $DB_NAME"
+    psql -X -q -d postgres -v ON_ERROR_STOP=1 \
+        -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" \
+        -c "CREATE DATABASE $DB_NAME"
+
+    log "commlog migrate"
+    "$BIN" migrate
+
+    seed_company() { # NAME EMAIL ROWS -> prints the company id
+        local created company_id
+        created="$("$BIN" company create --name "$1" --admin-email "$2" --admin-password "$PASSWORD")"
+        company_id="$(json_field company_id <<<"$created")"
+        local t0=$SECONDS
+        "$BIN" seed --company-id "$company_id" --rows "$3" >&2
+        echo "    $1: $3 logs in $((SECONDS - t0)) s" >&2
+        echo "$company_id"
+    }
+
+    log "seeding $ROWS logs: 1 company with $BIG_ROWS, 6 companies sharing $((ROWS - BIG_ROWS))"
+    BIG_COMPANY_ID="$(seed_company "Bench Big Co" "$BIG_EMAIL" "$BIG_ROWS")"
+    for i in 1 2 3 4 5 6; do
+        rows=$SMALL_ROWS
+        if [ "$i" = 6 ]; then rows=$LAST_SMALL_ROWS; fi
+        seed_company "Bench Small Co $i" "admin@small$i.bench.example" "$rows" >/dev/null
+    done
+fi
 SEED_SECONDS=$((SECONDS - SEED_START))
 
 log "VACUUM ANALYZE"

@@ -13,8 +13,8 @@ use uuid::Uuid;
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// Counts stop here unless `count=exact` is asked for: an exact count of a big company's logs
-/// would make every list as slow as a full scan.
-pub const COUNT_CAP: i64 = 10_000;
+/// would make every list as slow as a full scan, and "1,000+" is what a screen shows anyway.
+pub const COUNT_CAP: i64 = 1_000;
 
 /// Filters, ordering and paging of the log list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, IntoParams, ToSchema)]
@@ -31,7 +31,7 @@ pub struct LogListParams {
     pub ordering: Option<String>,
     /// Full-text search over subject and content.
     pub search: Option<String>,
-    /// `exact` for an exact total; by default counts stop at 10,000.
+    /// `exact` for an exact total; by default counts stop at 1,000.
     pub count: Option<String>,
     pub communication_type: Option<CommunicationType>,
     /// A channel code.
