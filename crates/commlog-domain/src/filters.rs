@@ -78,3 +78,23 @@ pub fn limit_offset(page: Option<u32>, page_size: Option<u32>) -> (i64, i64) {
     let page = i64::from(page.unwrap_or(1).clamp(1, 100_000));
     (size, (page - 1) * size)
 }
+
+/// `GET /api/audit/`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    /// e.g. `create`, `update`, `delete`, `login`, `login_failed`, `permission_denied`, `read_transcript`.
+    pub action: Option<String>,
+    #[serde(default, with = "rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub occurred_after: Option<OffsetDateTime>,
+    #[serde(default, with = "rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub occurred_before: Option<OffsetDateTime>,
+    pub page: Option<u32>,
+    pub page_size: Option<u32>,
+}

@@ -5,6 +5,7 @@
 //! written once and holds for every interface.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod enums;
 pub mod error;
 pub mod filters;

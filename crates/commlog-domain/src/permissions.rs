@@ -41,6 +41,52 @@ pub enum Permission {
 
 use Permission::*;
 
+/// Every permission with its API spelling (used to scope API tokens).
+pub const PERMISSION_NAMES: &[(Permission, &str)] = &[
+    (ReadLogs, "read_logs"),
+    (CreateLog, "create_log"),
+    (UpdateLog, "update_log"),
+    (AssignLog, "assign_log"),
+    (EscalateLog, "escalate_log"),
+    (DeleteLog, "delete_log"),
+    (ReadAttachments, "read_attachments"),
+    (CreateAttachments, "create_attachments"),
+    (ReadReferenceData, "read_reference_data"),
+    (ManageCategories, "manage_categories"),
+    (ManageChannels, "manage_channels"),
+    (ManageTags, "manage_tags"),
+    (EditCustomers, "edit_customers"),
+    (DeleteCustomers, "delete_customers"),
+    (ReadTeamAnalytics, "read_team_analytics"),
+    (ReadCompanyAnalytics, "read_company_analytics"),
+    (ExportData, "export_data"),
+    (ReadUsers, "read_users"),
+    (ManageUsers, "manage_users"),
+    (ManageTeams, "manage_teams"),
+    (ReadAudit, "read_audit"),
+    (ManageRetention, "manage_retention"),
+    (ManageLegalHold, "manage_legal_hold"),
+    (SubjectRequests, "subject_requests"),
+    (ManageIntegrations, "manage_integrations"),
+    (ManageBackups, "manage_backups"),
+];
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        PERMISSION_NAMES
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map_or("unknown", |(_, n)| n)
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        PERMISSION_NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+    }
+}
+
 /// What every role may do (sales rep is the floor; each role above adds to it).
 const SALES_REP: &[Permission] = &[
     ReadLogs,
@@ -117,11 +163,14 @@ pub struct Actor {
     pub role: Role,
     pub team_id: Option<Uuid>,
     pub compliance: bool,
+    /// For API tokens: the only permissions granted (within the role's); `None` for people.
+    pub limited_to: Option<Vec<Permission>>,
 }
 
 impl Actor {
     pub fn can(&self, p: Permission) -> bool {
         role_allows(self.role, self.compliance, p)
+            && self.limited_to.as_ref().is_none_or(|l| l.contains(&p))
     }
 
     pub fn visibility(&self) -> Visibility {
@@ -280,6 +329,29 @@ mod tests {
     }
 
     #[test]
+    fn every_permission_has_a_unique_name() {
+        for p in ALL {
+            assert_eq!(Permission::parse(p.as_str()), Some(*p));
+        }
+        assert_eq!(PERMISSION_NAMES.len(), ALL.len());
+    }
+
+    #[test]
+    fn a_token_gets_no_more_than_its_list_and_its_role() {
+        let a = Actor {
+            company_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            role: Role::Manager,
+            team_id: None,
+            compliance: false,
+            limited_to: Some(vec![CreateLog, ManageUsers]),
+        };
+        assert!(a.can(CreateLog));
+        assert!(!a.can(ReadLogs), "not in the list");
+        assert!(!a.can(ManageUsers), "in the list but beyond the role");
+    }
+
+    #[test]
     fn sight_follows_the_role() {
         let mut a = Actor {
             company_id: Uuid::nil(),
@@ -287,6 +359,7 @@ mod tests {
             role: Role::SalesRep,
             team_id: None,
             compliance: false,
+            limited_to: None,
         };
         assert!(matches!(a.visibility(), Visibility::OwnAndTeam { .. }));
         a.role = Role::Manager;

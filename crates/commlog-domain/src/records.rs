@@ -18,6 +18,8 @@ pub struct Company {
     pub name: String,
     pub timezone: String,
     pub default_country_code: Option<String>,
+    /// Roles whose users must pass a second factor to sign in.
+    pub mfa_required_roles: Vec<Role>,
     #[serde(with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -327,5 +329,56 @@ pub struct AuditEntry {
     #[schema(value_type = Object)]
     pub changes: serde_json::Value,
     pub ip: Option<String>,
+    pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// Position in the company's hash chain; empty for the moment between commit and sealing.
+    pub seq: Option<i64>,
+    pub hash: Option<String>,
+}
+
+/// A signed-in session (one per sign-in, kept alive by refresh-token rotation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub mfa_passed: bool,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_used_at: OffsetDateTime,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: OffsetDateTime,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_reason: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// An integration credential (the secret itself is shown once, at creation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub name: String,
+    /// The role whose sight and rights the token has, at most.
+    pub role: Role,
+    /// The permissions it is limited to (snake_case names); empty means all of the role's.
+    pub permissions: Vec<String>,
+    pub created_by_user_id: Uuid,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<OffsetDateTime>,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub revoked_at: Option<OffsetDateTime>,
 }

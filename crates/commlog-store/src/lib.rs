@@ -28,8 +28,9 @@ pub use error::{StoreError, StoreResult};
 pub use migrate::MIGRATION_NAMES;
 pub use scope::{RequestMeta, Scope};
 pub use store::{
-    Backend, ConnectOptions, CreatedCompany, CreatedLog, LogPage, LoginUser, NewCompany,
-    NewUserRecord, SeedLog, SeedParticipant, Store,
+    AuditBreak, AuditVerification, Backend, ConnectOptions, CreatedCompany, CreatedLog, LogPage,
+    LoginUser, NewApiToken, NewCompany, NewSession, NewUserRecord, Rotation, SeedLog,
+    SeedParticipant, Store,
 };
 
 /// One engine's connection pools: on SQLite writes go through a single connection (SQLite has

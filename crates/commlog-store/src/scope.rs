@@ -42,6 +42,7 @@ impl Scope {
             role: Role::Admin,
             team_id: None,
             compliance: false,
+            limited_to: None,
         })
     }
 }

@@ -59,6 +59,43 @@ pub struct CreatedCompany {
 pub struct LoginUser {
     pub user: User,
     pub password_hash: String,
+    pub failed_logins: i32,
+    /// Sign-in is refused until then after repeated failures.
+    pub locked_until: Option<time::OffsetDateTime>,
+    pub mfa_enabled: bool,
+    /// The TOTP secret (base32), present once enrolment has started.
+    pub mfa_secret: Option<String>,
+}
+
+/// A session about to start.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: Uuid,
+    pub refresh_jti: Uuid,
+    pub mfa_passed: bool,
+    pub expires_at: time::OffsetDateTime,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// The token was the current one: the session continues with the new token id.
+    Rotated { user: User, mfa_passed: bool },
+    /// An older token was presented: it was stolen or replayed, so the session is now revoked.
+    Reused,
+    /// No such live session.
+    Invalid,
+}
+
+/// An API token about to be created (its secret already hashed).
+#[derive(Debug, Clone)]
+pub struct NewApiToken {
+    pub id: Uuid,
+    pub name: String,
+    pub token_hash: String,
+    pub role: Role,
+    pub permissions: Vec<String>,
+    pub expires_at: Option<time::OffsetDateTime>,
 }
 
 /// The result of a create: the log, warnings, and whether it already existed.
@@ -98,6 +135,26 @@ pub struct SeedParticipant {
     pub phone: Option<String>,
     pub name: Option<String>,
     pub contact_id: Option<Uuid>,
+}
+
+/// The result of checking one company's audit chain.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditVerification {
+    pub company_id: Uuid,
+    /// Sealed entries walked.
+    pub entries: u64,
+    /// Entries committed but not yet sealed (normally only the last second's).
+    pub unsealed: i64,
+    pub head_seq: i64,
+    /// The first entry at which the chain breaks, if it does.
+    pub first_break: Option<AuditBreak>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditBreak {
+    pub seq: i64,
+    pub id: Uuid,
+    pub reason: String,
 }
 
 /// A user about to be created (the password already hashed).
@@ -240,6 +297,36 @@ delegate! {
     fn list_attachments(&self, scope: &Scope, filter: &AttachmentFilter) -> StoreResult<Vec<Attachment>>;
     /// Counts a download and audits the read.
     fn record_download(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+
+    fn create_session(&self, scope: &Scope, new: &NewSession) -> StoreResult<()>;
+    /// The user behind a live (unrevoked, unexpired) session of an active user.
+    fn session_user(&self, company_id: Uuid, session_id: Uuid) -> StoreResult<Option<(User, bool)>>;
+    /// Rotates a session's refresh token; a reused one revokes the session.
+    fn rotate_session(&self, company_id: Uuid, session_id: Uuid, presented: Uuid, next: Uuid) -> StoreResult<Rotation>;
+    fn list_sessions(&self, scope: &Scope, user_id: Uuid) -> StoreResult<Vec<Session>>;
+    fn revoke_session(&self, scope: &Scope, user_id: Uuid, session_id: Uuid, reason: &str) -> StoreResult<()>;
+    /// Ends every session of a user (password change, deactivation); returns how many.
+    fn revoke_user_sessions(&self, scope: &Scope, user_id: Uuid, reason: &str) -> StoreResult<u64>;
+    /// Counts a failed sign-in (audited); locks the account for `lock_seconds` once `lock_after` is reached.
+    fn record_failed_login(&self, company_id: Uuid, user_id: Uuid, lock_after: i32, lock_seconds: i64, meta: &crate::RequestMeta) -> StoreResult<Option<time::OffsetDateTime>>;
+    /// Stores MFA state: the secret (or none), whether it is active, and hashed recovery codes.
+    fn set_mfa(&self, scope: &Scope, user_id: Uuid, secret: Option<&str>, enabled: bool, recovery_hashes: &[String]) -> StoreResult<()>;
+    /// Uses up one recovery code (by hash); false when it does not exist.
+    fn use_recovery_code(&self, company_id: Uuid, user_id: Uuid, hash: &str) -> StoreResult<bool>;
+    fn set_mfa_policy(&self, scope: &Scope, roles: &[Role]) -> StoreResult<Company>;
+    fn create_api_token(&self, scope: &Scope, new: &NewApiToken) -> StoreResult<ApiToken>;
+    fn list_api_tokens(&self, scope: &Scope) -> StoreResult<Vec<ApiToken>>;
+    fn revoke_api_token(&self, scope: &Scope, id: Uuid) -> StoreResult<()>;
+    /// A live token by id with its company and hash, for authentication (marks it used).
+    fn api_token_for_auth(&self, id: Uuid) -> StoreResult<Option<(Uuid, ApiToken, String)>>;
+
+    /// Chains unsealed audit entries (at most `limit` per company); returns how many.
+    fn seal_audit(&self, limit: i64) -> StoreResult<u64>;
+    /// Recomputes the audit chain of one company, or of all.
+    fn verify_audit(&self, company: Option<Uuid>) -> StoreResult<Vec<AuditVerification>>;
+    fn list_audit(&self, scope: &Scope, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>>;
+    /// Records an action that changes nothing else (a sensitive read, a denial).
+    fn record_audit(&self, scope: &Scope, action: &str, entity_type: &str, entity_id: Option<Uuid>, changes: serde_json::Value) -> StoreResult<()>;
 
     /// Bulk-inserts synthetic logs for `commlog seed`; returns how many were written.
     fn insert_seed_logs(&self, company_id: Uuid, logs: &[SeedLog]) -> StoreResult<u64>;

@@ -73,7 +73,7 @@ impl Engine<Db> {
         entity_id: Uuid,
     ) -> StoreResult<Vec<AuditEntry>> {
         let rows = sqlx::query(
-            "SELECT id, occurred_at, actor_user_id, action, entity_type, entity_id, changes, ip, request_id FROM audit_log \
+            "SELECT id, occurred_at, actor_user_id, action, entity_type, entity_id, changes, ip, user_agent, request_id, seq, hash FROM audit_log \
              WHERE company_id = $1 AND entity_type = $2 AND entity_id = $3 ORDER BY occurred_at, id",
         )
         .bind(scope.company_id())

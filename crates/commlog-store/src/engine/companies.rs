@@ -128,7 +128,7 @@ impl Engine<Db> {
     }
 
     pub(crate) async fn get_company(&self, scope: &Scope) -> StoreResult<Company> {
-        let row = sqlx::query("SELECT id, name, timezone, default_country_code, created_at FROM companies WHERE id = $1")
+        let row = sqlx::query("SELECT id, name, timezone, default_country_code, mfa_required_roles, created_at FROM companies WHERE id = $1")
             .bind(scope.company_id())
             .fetch_optional(&self.read)
             .await?
@@ -138,7 +138,7 @@ impl Engine<Db> {
 
     pub(crate) async fn login_user(&self, email: &str) -> StoreResult<Option<LoginUser>> {
         let sql = format!(
-            "SELECT {}, password_hash FROM users WHERE email = $1",
+            "SELECT {}, password_hash, failed_logins, locked_until, mfa_enabled, mfa_secret FROM users WHERE email = $1",
             rows::USER_COLUMNS
         );
         let row = sqlx::query(AssertSqlSafe(sql))
@@ -149,6 +149,10 @@ impl Engine<Db> {
             Ok(LoginUser {
                 user: rows::user(&r)?,
                 password_hash: rows::get(&r, "password_hash")?,
+                failed_logins: rows::get(&r, "failed_logins")?,
+                locked_until: rows::opt_time(&r, "locked_until")?,
+                mfa_enabled: rows::get(&r, "mfa_enabled")?,
+                mfa_secret: rows::get(&r, "mfa_secret")?,
             })
         })
         .transpose()

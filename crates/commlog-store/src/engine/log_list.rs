@@ -52,7 +52,9 @@ impl Engine<Db> {
         }
         qb.push(") page ON l.company_id = ")
             .push_bind(scope.company_id())
-            .push(format!(" AND l.id = page.id ORDER BY l.{col} {dir}, l.id {dir}"));
+            .push(format!(
+                " AND l.id = page.id ORDER BY l.{col} {dir}, l.id {dir}"
+            ));
         let mut conn = self.read.acquire().await?;
         // Planned with the actual values every time: a cached generic plan cannot know how rare
         // a search term or how narrow a filter is, and picks the wrong index for one or the other.
@@ -68,7 +70,10 @@ impl Engine<Db> {
         let tells_total = cursor.is_none() && !has_more && (!results.is_empty() || p.page() == 1);
         let (count, count_is_exact) = match tells_total {
             // The last page of OFFSET paging already tells the total (a page past the end does not).
-            true => ((i64::from(p.page()) - 1) * size + i64::try_from(results.len()).unwrap_or(0), true),
+            true => (
+                (i64::from(p.page()) - 1) * size + i64::try_from(results.len()).unwrap_or(0),
+                true,
+            ),
             false => self.count_logs(&mut conn, scope, p).await?,
         };
 
@@ -90,16 +95,31 @@ impl Engine<Db> {
 
 impl Engine<Db> {
     /// Counts matching logs, stopping at the cap unless an exact count was asked for.
-    async fn count_logs(&self, conn: &mut super::log_links::Conn, scope: &Scope, p: &LogListParams) -> StoreResult<(i64, bool)> {
+    async fn count_logs(
+        &self,
+        conn: &mut super::log_links::Conn,
+        scope: &Scope,
+        p: &LogListParams,
+    ) -> StoreResult<(i64, bool)> {
         let exact = p.exact_count();
-        let mut qb = QueryBuilder::<Db>::new("SELECT count(*) FROM (SELECT 1 FROM crm_communication_logs l WHERE ");
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT count(*) FROM (SELECT 1 FROM crm_communication_logs l WHERE ",
+        );
         push_filters(&mut qb, scope, p);
         if !exact {
             qb.push(" LIMIT ").push_bind(COUNT_CAP + 1);
         }
         qb.push(") AS matching");
-        let counted: i64 = qb.build_query_scalar().persistent(false).fetch_one(&mut *conn).await?;
-        Ok(if exact || counted <= COUNT_CAP { (counted, true) } else { (COUNT_CAP, false) })
+        let counted: i64 = qb
+            .build_query_scalar()
+            .persistent(false)
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(if exact || counted <= COUNT_CAP {
+            (counted, true)
+        } else {
+            (COUNT_CAP, false)
+        })
     }
 }
 

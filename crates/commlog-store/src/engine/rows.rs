@@ -128,6 +128,11 @@ pub(super) fn company(row: &Row) -> StoreResult<Company> {
         name: get(row, "name")?,
         timezone: get(row, "timezone")?,
         default_country_code: get(row, "default_country_code")?,
+        mfa_required_roles: get::<Json<Vec<String>>>(row, "mfa_required_roles")?
+            .0
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
         created_at: time(row, "created_at")?,
     })
 }
@@ -231,6 +236,42 @@ pub(super) fn audit(row: &Row) -> StoreResult<AuditEntry> {
         entity_id: get::<Option<Uuid>>(row, "entity_id")?,
         changes: get::<Json<serde_json::Value>>(row, "changes")?.0,
         ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
         request_id: get(row, "request_id")?,
+        seq: get(row, "seq")?,
+        hash: get(row, "hash")?,
+    })
+}
+
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, mfa_passed, created_at, last_used_at, expires_at, revoked_at, revoked_reason, ip, user_agent";
+
+pub(super) fn session(row: &Row) -> StoreResult<Session> {
+    Ok(Session {
+        id: get(row, "id")?,
+        user_id: get(row, "user_id")?,
+        mfa_passed: get(row, "mfa_passed")?,
+        created_at: time(row, "created_at")?,
+        last_used_at: time(row, "last_used_at")?,
+        expires_at: time(row, "expires_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
+        revoked_reason: get(row, "revoked_reason")?,
+        ip: get(row, "ip")?,
+        user_agent: get(row, "user_agent")?,
+    })
+}
+
+pub(super) const API_TOKEN_COLUMNS: &str = "id, name, role, permissions, created_by_user_id, created_at, last_used_at, expires_at, revoked_at";
+
+pub(super) fn api_token(row: &Row) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        role: parse(row, "role")?,
+        permissions: get::<Json<Vec<String>>>(row, "permissions")?.0,
+        created_by_user_id: get(row, "created_by_user_id")?,
+        created_at: time(row, "created_at")?,
+        last_used_at: opt_time(row, "last_used_at")?,
+        expires_at: opt_time(row, "expires_at")?,
+        revoked_at: opt_time(row, "revoked_at")?,
     })
 }

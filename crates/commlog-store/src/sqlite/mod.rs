@@ -7,10 +7,14 @@ pub(crate) mod dialect;
 mod attachments;
 #[path = "../engine/audit.rs"]
 mod audit;
+#[path = "../engine/audit_chain.rs"]
+mod audit_chain;
 #[path = "../engine/companies.rs"]
 mod companies;
 #[path = "../engine/customers.rs"]
 mod customers;
+#[path = "../engine/identity.rs"]
+mod identity;
 #[path = "../engine/log_links.rs"]
 mod log_links;
 #[path = "../engine/log_list.rs"]

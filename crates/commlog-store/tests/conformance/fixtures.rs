@@ -84,6 +84,7 @@ pub fn scope_of(u: &User) -> Scope {
         role: u.role,
         team_id: u.team_id,
         compliance: u.is_compliance,
+        limited_to: None,
     })
 }
 
