@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub const ACCESS_TTL_SECONDS: i64 = 15 * 60;
 pub const REFRESH_TTL_SECONDS: i64 = 7 * 24 * 3600;
+/// How long a second factor may take after the password was accepted.
+pub const MFA_TTL_SECONDS: i64 = 5 * 60;
 
 /// Hashes a password with argon2id and a random salt (PHC string).
 pub fn hash_password(password: &str) -> Result<String, ApiError> {
@@ -61,6 +63,9 @@ pub struct Claims {
     pub exp: i64,
     pub iat: i64,
     pub jti: Uuid,
+    /// The session an access or refresh token belongs to (none for an MFA challenge token).
+    #[serde(default)]
+    pub sid: Option<Uuid>,
 }
 
 /// The signing keys.
@@ -78,12 +83,20 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user: &commlog_domain::User, typ: &str) -> Result<(String, i64), ApiError> {
+    /// Signs a token of type `typ` (`access`, `refresh` or `mfa`) for `user` in session `sid`;
+    /// `jti` names this very token (a refresh token's `jti` is what rotation compares).
+    pub fn issue(
+        &self,
+        user: &commlog_domain::User,
+        typ: &str,
+        sid: Option<Uuid>,
+        jti: Uuid,
+    ) -> Result<(String, i64), ApiError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let ttl = if typ == "refresh" {
-            REFRESH_TTL_SECONDS
-        } else {
-            ACCESS_TTL_SECONDS
+        let ttl = match typ {
+            "refresh" => REFRESH_TTL_SECONDS,
+            "mfa" => MFA_TTL_SECONDS,
+            _ => ACCESS_TTL_SECONDS,
         };
         let claims = Claims {
             sub: user.id,
@@ -94,7 +107,8 @@ impl JwtKeys {
             typ: typ.into(),
             exp: now + ttl,
             iat: now,
-            jti: Uuid::new_v4(),
+            jti,
+            sid,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)?;
@@ -120,6 +134,9 @@ impl JwtKeys {
 /// An authenticated caller: its scope for the store and its permissions.
 pub struct Auth {
     pub scope: Scope,
+    /// The session behind a person's access token (none for API tokens).
+    pub session_id: Option<Uuid>,
+    store: std::sync::Arc<commlog_store::Store>,
 }
 
 impl Auth {
@@ -127,14 +144,43 @@ impl Auth {
         &self.scope.actor
     }
 
-    /// Refuses with 403 unless the caller's role grants `p`.
+    /// Refuses with 403 unless the caller's role (and token scope) grants `p`; denials are audited.
     pub fn require(&self, p: Permission) -> Result<(), ApiError> {
         if self.actor().can(p) {
-            Ok(())
-        } else {
-            tracing::info!(user = %self.actor().user_id, company = %self.actor().company_id, permission = ?p, "permission denied");
-            Err(ApiError::forbidden("your role does not allow this"))
+            return Ok(());
         }
+        tracing::info!(user = %self.actor().user_id, company = %self.actor().company_id, permission = p.as_str(), "permission denied");
+        let (store, scope) = (self.store.clone(), self.scope.clone());
+        // The denial changes nothing, so its record need not hold up the answer.
+        tokio::spawn(async move {
+            let changes = serde_json::json!({"permission": p.as_str()});
+            if let Err(e) = store
+                .record_audit(&scope, "permission_denied", "permission", None, changes)
+                .await
+            {
+                tracing::warn!(error = %e, "could not audit a permission denial");
+            }
+        });
+        Err(ApiError::forbidden("your role does not allow this"))
+    }
+
+    /// Records a read of sensitive content (transcripts, attachments, exports).
+    pub async fn audit_read(
+        &self,
+        what: &str,
+        entity_type: &str,
+        id: Uuid,
+    ) -> Result<(), ApiError> {
+        self.store
+            .record_audit(
+                &self.scope,
+                what,
+                entity_type,
+                Some(id),
+                serde_json::json!({}),
+            )
+            .await?;
+        Ok(())
     }
 }
 
@@ -157,22 +203,98 @@ impl FromRequestParts<AppState> for Auth {
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| {
                 ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
-            })?;
-        let claims = state.jwt.verify(token.trim(), "access")?;
+            })?
+            .trim();
+        let meta = request_meta(parts);
+        let store = state.store.clone();
+        if let Some(rest) = token.strip_prefix(API_TOKEN_PREFIX) {
+            let actor = api_token_actor(state, rest).await?;
+            return Ok(Auth {
+                scope: Scope { actor, meta },
+                session_id: None,
+                store,
+            });
+        }
+        let claims = state.jwt.verify(token, "access")?;
+        let sid = claims
+            .sid
+            .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;
+        // Re-read on every request: a revoked session, a deactivated user or a changed role
+        // takes effect at once, not when the token expires.
+        let (user, _) = state
+            .store
+            .session_user(claims.cid, sid)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
         let actor = Actor {
-            company_id: claims.cid,
-            user_id: claims.sub,
-            role: claims.role,
-            team_id: claims.team,
-            compliance: claims.cmp,
+            company_id: user.company_id,
+            user_id: user.id,
+            role: user.role,
+            team_id: user.team_id,
+            compliance: user.is_compliance,
+            limited_to: None,
         };
         Ok(Auth {
-            scope: Scope {
-                actor,
-                meta: request_meta(parts),
-            },
+            scope: Scope { actor, meta },
+            session_id: Some(sid),
+            store,
         })
     }
+}
+
+/// API tokens look like `clt_<id>_<secret>`: the id finds the row, the secret's hash must match.
+pub const API_TOKEN_PREFIX: &str = "clt_";
+
+/// A new API token's (id, full token text, stored hash).
+pub fn new_api_token() -> (Uuid, String, String) {
+    let id = Uuid::now_v7();
+    let secret = hex::encode(rand::random::<[u8; 32]>());
+    let hash = token_hash(&secret);
+    (
+        id,
+        format!("{API_TOKEN_PREFIX}{}_{secret}", id.simple()),
+        hash,
+    )
+}
+
+fn token_hash(secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+async fn api_token_actor(state: &AppState, rest: &str) -> Result<Actor, ApiError> {
+    let invalid = || ApiError::unauthorized("the API token is invalid, expired or revoked");
+    let (id, secret) = rest.split_once('_').ok_or_else(invalid)?;
+    let id = Uuid::parse_str(id).map_err(|_| invalid())?;
+    let (company_id, token, stored) = state
+        .store
+        .api_token_for_auth(id)
+        .await?
+        .ok_or_else(invalid)?;
+    let presented = token_hash(secret);
+    // Compare in constant time: the stored value is a hash, but timing should say nothing.
+    let same = presented.len() == stored.len()
+        && presented
+            .bytes()
+            .zip(stored.bytes())
+            .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return Err(invalid());
+    }
+    let limited_to = token
+        .permissions
+        .iter()
+        .filter_map(|p| Permission::parse(p))
+        .collect::<Vec<_>>();
+    Ok(Actor {
+        company_id,
+        user_id: token.created_by_user_id,
+        role: token.role,
+        team_id: None,
+        compliance: false,
+        limited_to: (!token.permissions.is_empty()).then_some(limited_to),
+    })
 }
 
 /// Client address, user agent and request id, for the audit trail.
@@ -222,7 +344,9 @@ mod tests {
             is_compliance: false,
             created_at: time::OffsetDateTime::now_utc(),
         };
-        let (access, _) = keys.issue(&user, "access").expect("issue");
+        let (access, _) = keys
+            .issue(&user, "access", Some(Uuid::now_v7()), Uuid::now_v7())
+            .expect("issue");
         assert_eq!(keys.verify(&access, "access").expect("valid").sub, user.id);
         assert!(keys.verify(&access, "refresh").is_err());
         let other = JwtKeys::from_secret(b"another secret another secret!!");

@@ -63,6 +63,22 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Check every company's (or one company's) hash chain; exits non-zero at the first broken link.
+    Verify {
+        #[arg(long)]
+        company_id: Option<Uuid>,
+    },
+    /// Chain entries not yet sealed (`serve` does this continuously).
+    Seal,
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +192,45 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
+        Command::Audit {
+            command: AuditCommand::Seal,
+        } => {
+            let store = migrated(&cli.database_url).await?;
+            let mut sealed = 0;
+            loop {
+                let n = store.seal_audit(10_000).await?;
+                sealed += n;
+                if n == 0 {
+                    break;
+                }
+            }
+            println!("{}", serde_json::json!({"sealed": sealed}));
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { company_id },
+        } => {
+            let store = migrated(&cli.database_url).await?;
+            let reports = store.verify_audit(company_id).await?;
+            let broken: Vec<_> = reports.iter().filter(|r| r.first_break.is_some()).collect();
+            println!(
+                "{}",
+                serde_json::json!({"ok": broken.is_empty(), "companies": reports})
+            );
+            if let Some(first) = broken
+                .first()
+                .and_then(|r| r.first_break.as_ref().map(|b| (r.company_id, b)))
+            {
+                return Err(anyhow!(
+                    "audit chain of company {} is broken at entry {} ({}): {}",
+                    first.0,
+                    first.1.seq,
+                    first.1.id,
+                    first.1.reason
+                ));
+            }
+            Ok(())
+        }
         Command::Serve { bind } => serve(&cli.database_url, &cli.data_dir, bind).await,
     }
 }
@@ -236,6 +291,7 @@ async fn serve(url: &str, data_dir: &std::path::Path, bind: SocketAddr) -> Resul
         blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
         limits: Limits::default(),
     };
+    tokio::spawn(seal_audit_continuously(state.store.clone()));
     let app = crate::api::router(state);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -248,6 +304,17 @@ async fn serve(url: &str, data_dir: &std::path::Path, bind: SocketAddr) -> Resul
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// Chains new audit entries twice a second, so each is tamper-evident moments after its commit.
+async fn seal_audit_continuously(store: Arc<Store>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tick.tick().await;
+        if let Err(e) = store.seal_audit(5_000).await {
+            tracing::warn!(error = %e, "sealing the audit trail failed; will retry");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -10,3 +10,4 @@ pub mod error;
 pub mod extract;
 pub mod seed;
 pub mod state;
+pub mod totp;

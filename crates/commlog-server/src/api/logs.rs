@@ -225,6 +225,9 @@ pub async fn get_communication_log(
     let mut log = app.store.get_log(&auth.scope, id).await?;
     if !p.include_transcript {
         log.transcription = None;
+    } else if log.transcription.is_some() {
+        auth.audit_read("read_transcript", "communication_log", id)
+            .await?;
     }
     let attachments = if p.include_attachments && auth.actor().can(Permission::ReadAttachments) {
         let filter = AttachmentFilter {

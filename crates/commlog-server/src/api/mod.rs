@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod logs;
 pub mod people;
 pub mod reference;
+pub mod security;
 pub mod session;
 
 use crate::error::{ApiError, ErrorBody};
@@ -32,7 +33,8 @@ use utoipa_axum::routes;
         (name = "communication-attachments", description = "Files attached to logs"),
         (name = "reference-data", description = "Categories, channels and tags"),
         (name = "people", description = "Users, teams, customers and contacts"),
-        (name = "auth", description = "Sign-in"),
+        (name = "auth", description = "Sign-in, sessions and MFA"),
+        (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -72,6 +74,23 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(session::login))
         .routes(routes!(session::refresh))
         .routes(routes!(session::me))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::list_my_sessions))
+        .routes(routes!(session::revoke_my_session))
+        .routes(routes!(session::change_password))
+        .routes(routes!(session::enroll_mfa))
+        .routes(routes!(session::activate_mfa))
+        .routes(routes!(session::verify_mfa))
+        .routes(routes!(security::reset_user_password))
+        .routes(routes!(security::list_user_sessions))
+        .routes(routes!(security::revoke_user_sessions))
+        .routes(routes!(security::reset_user_mfa))
+        .routes(routes!(
+            security::list_api_tokens,
+            security::create_api_token
+        ))
+        .routes(routes!(security::revoke_api_token))
+        .routes(routes!(security::list_audit_entries))
         .routes(routes!(
             logs::list_communication_logs,
             logs::create_communication_log
@@ -124,7 +143,10 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             people::update_contact,
             people::delete_contact
         ))
-        .routes(routes!(people::get_company))
+        .routes(routes!(
+            people::get_company,
+            security::update_company_security
+        ))
         .routes(routes!(livez))
         .routes(routes!(readyz))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

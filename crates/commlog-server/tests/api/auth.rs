@@ -86,7 +86,15 @@ async fn bad_tokens_are_refused(app: &TestApp) {
         .get_user(&commlog_store::Scope::admin(c.id, c.admin_id), c.admin_id)
         .await
         .expect("user");
-    let foreign = other_key.issue(&user, "access").expect("token").0;
+    let foreign = other_key
+        .issue(
+            &user,
+            "access",
+            Some(uuid::Uuid::now_v7()),
+            uuid::Uuid::now_v7(),
+        )
+        .expect("token")
+        .0;
     let cases = [
         String::new(),
         "not-a-jwt".to_owned(),
@@ -119,6 +127,7 @@ async fn expired_tokens_are_refused(app: &TestApp) {
         exp: now - 600,
         iat: now - 1200,
         jti: uuid::Uuid::new_v4(),
+        sid: None,
     };
     let token = encode(
         &Header::default(),

@@ -32,7 +32,8 @@ fn every_operation_is_documented_with_errors_and_security() {
             let public = path == "/livez"
                 || path == "/readyz"
                 || path.starts_with("/api/auth/login")
-                || path.starts_with("/api/auth/refresh");
+                || path.starts_with("/api/auth/refresh")
+                || path.starts_with("/api/auth/mfa/");
             if !public {
                 assert!(
                     op.get("security").is_some(),
@@ -107,7 +108,15 @@ async fn database_down_answers_503_with_retry_after() {
         is_compliance: false,
         created_at: time::OffsetDateTime::now_utc(),
     };
-    let token = jwt.issue(&user, "access").expect("token").0;
+    let token = jwt
+        .issue(
+            &user,
+            "access",
+            Some(uuid::Uuid::now_v7()),
+            uuid::Uuid::now_v7(),
+        )
+        .expect("token")
+        .0;
     use tower::ServiceExt;
     for (path, auth) in [("/api/communication-logs/", true), ("/readyz", false)] {
         let mut req = axum::http::Request::builder().uri(path);

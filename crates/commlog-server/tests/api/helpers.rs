@@ -25,6 +25,8 @@ enum Db {
 }
 
 pub struct TestApp {
+    /// The database URL, for checks that go around the API (tampering, the CLI).
+    pub url: String,
     pub router: axum::Router,
     pub store: Arc<Store>,
     pub jwt: JwtKeys,
@@ -61,13 +63,11 @@ impl TestApp {
     pub async fn sqlite() -> Self {
         let dir = std::env::temp_dir().join(format!("commlog-api-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let store = Store::connect(
-            &format!("sqlite://{}/t.db", dir.display()),
-            &ConnectOptions::default(),
-        )
-        .await
-        .expect("sqlite");
-        Self::build(store, Db::Sqlite(dir)).await
+        let url = format!("sqlite://{}/t.db", dir.display());
+        let store = Store::connect(&url, &ConnectOptions::default())
+            .await
+            .expect("sqlite");
+        Self::build(store, url, Db::Sqlite(dir)).await
     }
 
     pub async fn postgres() -> Self {
@@ -81,16 +81,14 @@ impl TestApp {
             .execute(&mut admin)
             .await
             .expect("create database");
-        let store = Store::connect(
-            &with_database(&admin_url, &name),
-            &ConnectOptions::default(),
-        )
-        .await
-        .expect("postgres");
-        Self::build(store, Db::Postgres { admin_url, name }).await
+        let url = with_database(&admin_url, &name);
+        let store = Store::connect(&url, &ConnectOptions::default())
+            .await
+            .expect("postgres");
+        Self::build(store, url, Db::Postgres { admin_url, name }).await
     }
 
-    async fn build(store: Store, db: Db) -> Self {
+    async fn build(store: Store, url: String, db: Db) -> Self {
         store.migrate().await.expect("migrate");
         let store = Arc::new(store);
         let blobs = std::env::temp_dir().join(format!("commlog-blobs-{}", Uuid::new_v4().simple()));
@@ -105,10 +103,28 @@ impl TestApp {
             },
         };
         Self {
+            url,
             router: commlog_server::api::router(state),
             store,
             jwt,
             db,
+        }
+    }
+
+    /// Runs SQL on the database directly, around every check of the application.
+    pub async fn raw_sql(&self, sql: &str) {
+        use sqlx::Connection;
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("sqlite");
+            sqlx::raw_sql(sql).execute(&mut c).await.expect("sql");
+        } else {
+            let mut c = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("postgres");
+            sqlx::raw_sql(sql).execute(&mut c).await.expect("sql");
         }
     }
 
@@ -186,13 +202,28 @@ impl TestApp {
         (user.id, token)
     }
 
+    /// Starts a session for the user, as a sign-in would, and returns its access token.
     pub async fn token(&self, company: Uuid, user: Uuid) -> String {
+        let scope = Scope::admin(company, user);
         let u = self
             .store
-            .get_user(&Scope::admin(company, user), user)
+            .get_user(&scope, user)
             .await
             .expect("user exists");
-        self.jwt.issue(&u, "access").expect("token").0
+        let session = commlog_store::NewSession {
+            id: Uuid::now_v7(),
+            refresh_jti: Uuid::now_v7(),
+            mfa_passed: false,
+            expires_at: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        };
+        self.store
+            .create_session(&scope, &session)
+            .await
+            .expect("session");
+        self.jwt
+            .issue(&u, "access", Some(session.id), Uuid::now_v7())
+            .expect("token")
+            .0
     }
 
     pub async fn team(&self, company: &Company, name: &str) -> Uuid {

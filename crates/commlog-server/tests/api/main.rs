@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod contract;
 mod errors;
+mod identity;
 mod logs;
 mod people;
 mod reference;

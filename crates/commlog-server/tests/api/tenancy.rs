@@ -54,6 +54,18 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         )
         .await
         .body);
+    let token = id(&app
+        .post(
+            "/api/api-tokens/",
+            &a.admin,
+            json!({"name": "PBX", "role": "sales_rep"}),
+        )
+        .await
+        .body);
+    let sessions = app
+        .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
+        .await;
+    let session = id(&sessions.body[0]);
     let ids = HashMap::from([
         ("communication-logs", log),
         ("communication-attachments", attachment),
@@ -64,6 +76,8 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("customers", customer),
         ("contacts", contact),
         ("user_id", rep),
+        ("api-tokens", token),
+        ("auth", session),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -75,6 +89,8 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         format!("/api/teams/{team}/"),
         format!("/api/customers/{customer}/"),
         format!("/api/contacts/{contact}/"),
+        format!("/api/users/{rep}/sessions/"),
+        "/api/api-tokens/".to_owned(),
     ];
     Fixture { ids, reads }
 }
@@ -121,6 +137,9 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
         "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
+        "post" if path.ends_with("/password/") => {
+            Some(json!({"new_password": "a long new password"}))
+        }
         _ => None,
     }
 }
