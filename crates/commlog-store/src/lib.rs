@@ -22,6 +22,7 @@ mod scope;
 )]
 mod sqlite;
 mod store;
+mod tenant;
 
 pub use db_time::DbTime;
 pub use error::{StoreError, StoreResult};
@@ -32,6 +33,7 @@ pub use store::{
     LoginUser, NewApiToken, NewCompany, NewSession, NewUserRecord, Rotation, SeedLog,
     SeedParticipant, Store,
 };
+pub use tenant::Tenant;
 
 /// One engine's connection pools: on SQLite writes go through a single connection (SQLite has
 /// one writer; queueing in the pool beats `SQLITE_BUSY`), on PostgreSQL both are the same pool.

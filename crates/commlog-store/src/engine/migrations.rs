@@ -20,14 +20,22 @@ impl Engine<Db> {
 }
 
 async fn apply(conn: &mut <Db as sqlx::Database>::Connection) -> StoreResult<usize> {
-    conn.execute("CREATE TABLE IF NOT EXISTS commlog_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        .await?;
-    let applied: Vec<String> = sqlx::query("SELECT name FROM commlog_migrations")
+    // Read first: an ordinary application role may not create tables, and needs not when
+    // everything is applied already.
+    let applied: Vec<String> = match sqlx::query("SELECT name FROM commlog_migrations")
         .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>(0))
-        .collect::<Result<_, _>>()?;
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?,
+        Err(_) => {
+            conn.execute("CREATE TABLE IF NOT EXISTS commlog_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                .await?;
+            Vec::new()
+        }
+    };
     let mut ran = 0;
     for (name, sql) in dialect::MIGRATIONS {
         if applied.iter().any(|a| a == name) {

@@ -36,6 +36,15 @@ use crate::{Engine, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
 
+/// Sets `commlog.company_id` for the session to the running call's tenant.
+async fn set_tenant(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config('commlog.company_id', $1, false)")
+        .bind(crate::tenant::current_setting())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Opens a pool on `url` with the given size and timeouts.
 pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreResult<Engine<Db>> {
     let options = PgConnectOptions::from_str(url)
@@ -48,6 +57,9 @@ pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreRes
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.acquire_timeout)
+        // Every connection handed to a store call carries that call's tenant (row-level security).
+        .after_connect(|conn, _| Box::pin(async move { set_tenant(conn).await }))
+        .before_acquire(|conn, _| Box::pin(async move { set_tenant(conn).await.map(|()| true) }))
         .connect_lazy_with(options);
     Ok(Engine {
         read: pool.clone(),
