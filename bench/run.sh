@@ -183,7 +183,9 @@ PG_VERSION="$(psql -X -A -t -d postgres -c "SHOW server_version")"
 
 # ---------------------------------------------------------------- server
 log "starting commlog serve on 127.0.0.1:$PORT"
-"$BIN" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
+# The load comes from one user and one address, far past the per-caller rate limits: turn them off.
+COMMLOG_RATE_LIMIT_PER_MINUTE=0 COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE=0 \
+    "$BIN" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 60); do
     if ! kill -0 "$SERVER_PID" 2>/dev/null; then

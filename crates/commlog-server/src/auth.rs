@@ -66,7 +66,13 @@ pub struct Claims {
     /// The session an access or refresh token belongs to (none for an MFA challenge token).
     #[serde(default)]
     pub sid: Option<Uuid>,
+    /// Always [`AUDIENCE`]: a token minted for another service with the same key is refused.
+    #[serde(default)]
+    pub aud: String,
 }
+
+/// The audience every Commlog token names and every check requires.
+pub const AUDIENCE: &str = "commlog-api";
 
 /// The signing keys.
 #[derive(Clone)]
@@ -109,6 +115,7 @@ impl JwtKeys {
             iat: now,
             jti,
             sid,
+            aud: AUDIENCE.into(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(ApiError::internal)?;
@@ -119,7 +126,8 @@ impl JwtKeys {
     pub fn verify(&self, token: &str, typ: &str) -> Result<Claims, ApiError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.leeway = 5;
-        v.set_required_spec_claims(&["exp", "sub"]);
+        v.set_required_spec_claims(&["exp", "sub", "aud"]);
+        v.set_audience(&[AUDIENCE]);
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &v)
             .map_err(|_| ApiError::unauthorized("the token is invalid or has expired"))?;
         if data.claims.typ != typ {

@@ -3,6 +3,8 @@
 
 use crate::auth::{JwtKeys, check_password_policy, hash_password};
 use crate::blobs::LocalBlobStore;
+use crate::http::{HttpArgs, tls};
+use crate::secret::Secret;
 use crate::state::{AppState, Limits};
 use anyhow::{Context, Result, anyhow};
 use clap::{Parser, Subcommand};
@@ -41,6 +43,8 @@ pub enum Command {
     Serve {
         #[arg(long, env = "COMMLOG_BIND", default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// Apply database migrations.
     Migrate,
@@ -231,7 +235,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Serve { bind } => serve(&cli.database_url, &cli.data_dir, bind).await,
+        Command::Serve { bind, http } => serve(&cli.database_url, &cli.data_dir, bind, &http).await,
     }
 }
 
@@ -255,18 +259,18 @@ async fn migrated(url: &str) -> Result<Store> {
 }
 
 /// The token-signing secret: `COMMLOG_JWT_SECRET`, else a random one kept in the data directory.
-fn jwt_secret(data_dir: &std::path::Path) -> Result<Vec<u8>> {
+fn jwt_secret(data_dir: &std::path::Path) -> Result<Secret<Vec<u8>>> {
     if let Ok(s) = std::env::var("COMMLOG_JWT_SECRET") {
         if s.len() < 32 {
             return Err(anyhow!("COMMLOG_JWT_SECRET must be at least 32 characters"));
         }
-        return Ok(s.into_bytes());
+        return Ok(Secret::new(s.into_bytes()));
     }
     let path = data_dir.join("jwt-secret");
     if let Ok(existing) = std::fs::read(&path)
         && existing.len() >= 32
     {
-        return Ok(existing);
+        return Ok(Secret::new(existing));
     }
     std::fs::create_dir_all(data_dir)?;
     let secret: [u8; 32] = rand::random();
@@ -277,32 +281,51 @@ fn jwt_secret(data_dir: &std::path::Path) -> Result<Vec<u8>> {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
-    Ok(text)
+    Ok(Secret::new(text))
 }
 
-async fn serve(url: &str, data_dir: &std::path::Path, bind: SocketAddr) -> Result<()> {
+async fn serve(
+    url: &str,
+    data_dir: &std::path::Path,
+    bind: SocketAddr,
+    http: &HttpArgs,
+) -> Result<()> {
+    // Fail on bad TLS files before touching the database.
+    let tls = match http.tls_paths().map_err(|e| anyhow!(e))? {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
     let store = migrated(url).await?;
     if store.backend() == Backend::Sqlite && store.count_companies().await? == 0 {
         crate::seed::seed_demo(&store).await?;
     }
     let state = AppState {
         store: Arc::new(store),
-        jwt: JwtKeys::from_secret(&jwt_secret(data_dir)?),
+        jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
         blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
         limits: Limits::default(),
+        http: http.config(tls.is_some()),
     };
     tokio::spawn(seal_audit_continuously(state.store.clone()));
     let app = crate::api::router(state);
-    let listener = tokio::net::TcpListener::bind(bind)
-        .await
-        .with_context(|| format!("binding {bind}"))?;
-    tracing::info!(%bind, "Commlog is listening on http://{bind}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
+    if let Some(config) = tls {
+        let listener = tls::TlsListener::bind(bind, config)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        tracing::info!(%bind, "Commlog is listening on https://{bind} (TLS 1.3)");
+        axum::serve(listener.with_connect_info(), app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+    } else {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        tracing::info!(%bind, "Commlog is listening on http://{bind}");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The `commlog` server: configuration, the REST API, authentication, blob storage and the
-//! command-line tasks (migrate, company and user creation, seeding, OpenAPI export).
+//! The `commlog` server: configuration, the REST API, authentication, blob storage, the HTTP
+//! transport (TLS, CORS, security headers, rate limits) and the command-line tasks (migrate,
+//! company and user creation, seeding, OpenAPI export).
 #![forbid(unsafe_code)]
 
 pub mod api;
@@ -8,6 +9,8 @@ pub mod blobs;
 pub mod cli;
 pub mod error;
 pub mod extract;
+pub mod http;
+pub mod secret;
 pub mod seed;
 pub mod state;
 pub mod totp;

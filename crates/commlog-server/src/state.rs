@@ -1,7 +1,9 @@
-//! What every handler shares: the store, the signing keys, the blob store and the limits.
+//! What every handler shares: the store, the signing keys, the blob store, the limits and the
+//! HTTP layer's configuration.
 
 use crate::auth::JwtKeys;
 use crate::blobs::BlobStore;
+use crate::http::HttpConfig;
 use commlog_store::Store;
 use std::sync::Arc;
 
@@ -11,6 +13,8 @@ pub struct AppState {
     pub jwt: JwtKeys,
     pub blobs: Arc<dyn BlobStore>,
     pub limits: Limits,
+    /// TLS, CORS origins and rate limits, as the router applies them.
+    pub http: HttpConfig,
 }
 
 /// Size limits applied before anything is buffered or stored.

@@ -199,12 +199,7 @@ pub async fn download_communication_attachment(
     let kind = HeaderValue::from_str(&a.file_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, kind);
-    let ascii: String = a
-        .file_name
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
+    if let Ok(v) = HeaderValue::from_str(&content_disposition(&a.file_name)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     headers.insert(
@@ -212,4 +207,52 @@ pub async fn download_communication_attachment(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / RFC 5987);
+/// the name is the one Commlog stored, never a path.
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_disposition;
+
+    #[test]
+    fn download_names_are_encoded_per_rfc_6266() {
+        assert_eq!(
+            content_disposition("notes.txt"),
+            "attachment; filename=\"notes.txt\"; filename*=UTF-8''notes.txt"
+        );
+        let d = content_disposition("Prés \"q\".pdf");
+        assert!(
+            d.starts_with("attachment; filename=\"Pr_s__q_.pdf\""),
+            "{d}"
+        );
+        assert!(
+            d.ends_with("filename*=UTF-8''Pr%C3%A9s%20%22q%22.pdf"),
+            "{d}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The REST API under `/api/`, its OpenAPI document, health probes and the middleware around
-//! them (body limits, request ids, tracing, JSON errors for unknown routes).
+//! them (body limits, rate limits, CORS, security headers, request ids, tracing, JSON errors
+//! for unknown routes).
 
 pub mod attachments;
 pub mod logs;
@@ -9,12 +10,15 @@ pub mod security;
 pub mod session;
 
 use crate::error::{ApiError, ErrorBody};
+use crate::http;
+use crate::http::ratelimit::{RateLimiter, rate_limit};
 use crate::state::{AppState, Limits};
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -160,8 +164,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole HTTP application.
 pub fn router(state: AppState) -> axum::Router {
     let (router, doc) = api_router(state.limits).split_for_parts();
-    let doc = std::sync::Arc::new(doc);
-    router
+    let doc = Arc::new(doc);
+    let router = router
         .route(
             "/api/openapi.json",
             get(move || {
@@ -169,7 +173,16 @@ pub fn router(state: AppState) -> axum::Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
-        .fallback(|| async { ApiError::not_found() })
+        .fallback(|| async { ApiError::not_found() });
+    let limiter = Arc::new(RateLimiter::new(&state.http, state.jwt.clone()));
+    let router = if limiter.is_active() {
+        router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit))
+    } else {
+        router
+    };
+    // Outside the limiter, so refusals carry CORS and security headers too.
+    let router = http::cors::apply(router, &state.http.cors_origins);
+    http::headers::apply(router, state.http.tls)
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -128,10 +128,27 @@ async fn expired_tokens_are_refused(app: &TestApp) {
         iat: now - 1200,
         jti: uuid::Uuid::new_v4(),
         sid: None,
+        aud: commlog_server::auth::AUDIENCE.into(),
     };
     let token = encode(
         &Header::default(),
         &claims,
+        &EncodingKey::from_secret(SECRET),
+    )
+    .expect("encode");
+    assert_eq!(
+        app.get("/api/auth/me", &token).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // A live token for another audience, signed with the same key, is refused too.
+    let other = commlog_server::auth::Claims {
+        exp: now + 600,
+        aud: "another-service".into(),
+        ..claims
+    };
+    let token = encode(
+        &Header::default(),
+        &other,
         &EncodingKey::from_secret(SECRET),
     )
     .expect("encode");

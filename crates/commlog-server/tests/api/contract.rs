@@ -94,6 +94,7 @@ async fn database_down_answers_503_with_retry_after() {
             std::env::temp_dir(),
         )),
         limits: Limits::default(),
+        http: commlog_server::http::HttpConfig::default(),
     };
     let router = commlog_server::api::router(state);
     let user = commlog_domain::User {

@@ -21,7 +21,12 @@ static HASH: LazyLock<String> = LazyLock::new(|| hash_password(PASSWORD).expect(
 
 enum Db {
     Sqlite(std::path::PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+        role: String,
+        owner_url: String,
+    },
 }
 
 pub struct TestApp {
@@ -52,6 +57,17 @@ fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// The same URL with another user (trust authentication on the test server).
+fn with_user(url: &str, user: &str) -> String {
+    match url
+        .split_once("://")
+        .and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host)))
+    {
+        Some((scheme, host)) => format!("{scheme}://{user}@{host}"),
+        None => url.replacen("://", &format!("://{user}@"), 1),
+    }
+}
+
 fn with_database(url: &str, db: &str) -> String {
     match url.rsplit_once('/') {
         Some((base, _)) => format!("{base}/{db}"),
@@ -70,22 +86,57 @@ impl TestApp {
         Self::build(store, url, Db::Sqlite(dir)).await
     }
 
+    /// A fresh database, migrated by the superuser, used by the application through an
+    /// ordinary role of its own: neither superuser nor owner, so PostgreSQL's row-level
+    /// security applies to every query the tests make the application run.
     pub async fn postgres() -> Self {
         use sqlx::Connection;
         let admin_url = pg_admin_url();
         let name = format!("commlog_test_{}", Uuid::new_v4().simple());
+        let role = format!("{name}_app");
         let mut admin = sqlx::PgConnection::connect(&admin_url)
             .await
             .expect("PostgreSQL must be reachable (COMMLOG_TEST_DATABASE_URL)");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create database");
-        let url = with_database(&admin_url, &name);
-        let store = Store::connect(&url, &ConnectOptions::default())
+        for sql in [
+            format!("CREATE DATABASE {name}"),
+            format!("CREATE ROLE {role} LOGIN"),
+        ] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut admin)
+                .await
+                .expect("create database and role");
+        }
+        let owner_url = with_database(&admin_url, &name);
+        let owner = Store::connect(&owner_url, &ConnectOptions::default())
             .await
             .expect("postgres");
-        Self::build(store, url, Db::Postgres { admin_url, name }).await
+        owner.migrate().await.expect("migrate");
+        owner.close().await;
+        let mut db = sqlx::PgConnection::connect(&owner_url)
+            .await
+            .expect("postgres");
+        let grants = format!(
+            "GRANT USAGE ON SCHEMA public TO {role}; GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(grants))
+            .execute(&mut db)
+            .await
+            .expect("grants");
+        let url = with_user(&owner_url, &role);
+        let store = Store::connect(&url, &ConnectOptions::default())
+            .await
+            .expect("postgres as the application role");
+        Self::build(
+            store,
+            url,
+            Db::Postgres {
+                admin_url,
+                name,
+                role,
+                owner_url,
+            },
+        )
+        .await
     }
 
     async fn build(store: Store, url: String, db: Db) -> Self {
@@ -100,6 +151,12 @@ impl TestApp {
             limits: Limits {
                 max_body_bytes: 2 * 1024 * 1024,
                 max_attachment_bytes: 64 * 1024,
+            },
+            // Functional tests must never be throttled; tests/api/hardening.rs checks the limits.
+            http: commlog_server::http::HttpConfig {
+                rate_limit_per_minute: 1_000_000,
+                login_rate_limit_per_minute: 1_000_000,
+                ..Default::default()
             },
         };
         Self {
@@ -121,7 +178,11 @@ impl TestApp {
                 .expect("sqlite");
             sqlx::raw_sql(sql).execute(&mut c).await.expect("sql");
         } else {
-            let mut c = sqlx::PgConnection::connect(&self.url)
+            // As the owner: the application's own role could not touch rows without a tenant.
+            let Db::Postgres { owner_url, .. } = &self.db else {
+                panic!("not a PostgreSQL test")
+            };
+            let mut c = sqlx::PgConnection::connect(owner_url)
                 .await
                 .expect("postgres");
             sqlx::raw_sql(sql).execute(&mut c).await.expect("sql");
@@ -135,14 +196,22 @@ impl TestApp {
             Db::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
-            Db::Postgres { admin_url, name } => {
+            Db::Postgres {
+                admin_url,
+                name,
+                role,
+                ..
+            } => {
                 use sqlx::Connection;
                 if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
+                    for sql in [
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                        format!("DROP ROLE IF EXISTS {role}"),
+                    ] {
+                        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                            .execute(&mut admin)
+                            .await;
+                    }
                 }
             }
         }

@@ -6,6 +6,7 @@ mod attachments;
 mod auth;
 mod contract;
 mod errors;
+mod hardening;
 mod identity;
 mod logs;
 mod people;

@@ -241,3 +241,59 @@ async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
 }
 
 both!(another_companys_ids_are_not_found_anywhere);
+
+/// Behind the application: PostgreSQL itself refuses other companies' rows to the application's
+/// role, and shows nothing at all when no company is set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_level_security_is_a_second_wall() {
+    run(TestApp::postgres().await, |app| async move {
+        use sqlx::Connection;
+        let a = app.company("Alpha").await;
+        let b = app.company("Beta").await;
+        app.log(&a.admin, json!({})).await;
+        let mut c = sqlx::PgConnection::connect(&app.url)
+            .await
+            .expect("application role");
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql);
+        let logs = "SELECT count(*) FROM crm_communication_logs";
+        assert_eq!(
+            count(logs).fetch_one(&mut c).await.expect("count"),
+            0,
+            "nothing set: nothing visible"
+        );
+        for (company, expected) in [(b.id, 0), (a.id, 1)] {
+            sqlx::query("SELECT set_config('commlog.company_id', $1, false)")
+                .bind(company.to_string())
+                .execute(&mut c)
+                .await
+                .expect("set");
+            assert_eq!(
+                count(logs).fetch_one(&mut c).await.expect("count"),
+                expected
+            );
+        }
+        sqlx::query("SELECT set_config('commlog.company_id', $1, false)")
+            .bind(b.id.to_string())
+            .execute(&mut c)
+            .await
+            .expect("set");
+        let smuggled = sqlx::query(
+            "INSERT INTO tags (company_id, id, name, created_at) VALUES ($1, $2, 'x', now())",
+        )
+        .bind(a.id)
+        .bind(Uuid::now_v7())
+        .execute(&mut c)
+        .await;
+        assert!(
+            smuggled.is_err(),
+            "a row for another company cannot be written"
+        );
+        let users = "SELECT count(*) FROM users";
+        assert_eq!(
+            count(users).fetch_one(&mut c).await.expect("count"),
+            1,
+            "only Beta's admin"
+        );
+    })
+    .await;
+}
