@@ -27,9 +27,10 @@ pub struct Cli {
         long,
         global = true,
         env = "COMMLOG_DATABASE_URL",
-        default_value = "sqlite://data/commlog.db"
+        default_value = "sqlite://data/commlog.db",
+        value_parser = parse_secret
     )]
-    pub database_url: String,
+    pub database_url: Secret,
     /// Where local files live: attachments and the token-signing secret.
     #[arg(long, global = true, env = "COMMLOG_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
@@ -93,8 +94,8 @@ pub enum CompanyCommand {
         name: String,
         #[arg(long)]
         admin_email: String,
-        #[arg(long)]
-        admin_password: String,
+        #[arg(long, value_parser = parse_secret)]
+        admin_password: Secret,
         #[arg(long, default_value = "UTC")]
         timezone: String,
     },
@@ -108,8 +109,8 @@ pub enum UserCommand {
         company_id: Uuid,
         #[arg(long)]
         email: String,
-        #[arg(long)]
-        password: String,
+        #[arg(long, value_parser = parse_secret)]
+        password: Secret,
         #[arg(long, value_parser = parse_role)]
         role: Role,
         #[arg(long)]
@@ -119,6 +120,11 @@ pub enum UserCommand {
         #[arg(long, default_value_t = 50)]
         capacity: i32,
     },
+}
+
+/// Wraps a secret argument so it never shows in `Debug` output.
+fn parse_secret(s: &str) -> Result<Secret, String> {
+    Ok(Secret::new(s))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -133,7 +139,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Migrate => {
-            let store = connect(&cli.database_url).await?;
+            let store = connect(cli.database_url.expose()).await?;
             let ran = store.migrate().await?;
             println!("{}", serde_json::json!({"migrations_applied": ran}));
             Ok(())
@@ -147,14 +153,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     timezone,
                 },
         } => {
-            let store = migrated(&cli.database_url).await?;
-            check_password_policy(&admin_password).map_err(|e| anyhow!(e.message))?;
+            let store = migrated(cli.database_url.expose()).await?;
+            check_password_policy(admin_password.expose()).map_err(|e| anyhow!(e.message))?;
             let new = NewCompany {
                 name,
                 timezone,
                 admin_full_name: admin_email.clone(),
                 admin_email,
-                admin_password_hash: hash_password(&admin_password)
+                admin_password_hash: hash_password(admin_password.expose())
                     .map_err(|e| anyhow!(e.message))?,
             };
             let created = store.create_company(&new).await?;
@@ -173,14 +179,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     capacity,
                 },
         } => {
-            let store = migrated(&cli.database_url).await?;
-            check_password_policy(&password).map_err(|e| anyhow!(e.message))?;
+            let store = migrated(cli.database_url.expose()).await?;
+            check_password_policy(password.expose()).map_err(|e| anyhow!(e.message))?;
             let scope = Scope::admin(company_id, Uuid::nil());
             store.get_company(&scope).await.context("no such company")?;
             let record = NewUserRecord {
                 email,
                 full_name,
-                password_hash: hash_password(&password).map_err(|e| anyhow!(e.message))?,
+                password_hash: hash_password(password.expose()).map_err(|e| anyhow!(e.message))?,
                 role,
                 team_id,
                 capacity,
@@ -191,7 +197,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Seed { company_id, rows } => {
-            let store = migrated(&cli.database_url).await?;
+            let store = migrated(cli.database_url.expose()).await?;
             let report = crate::seed::seed_company(&store, company_id, rows).await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
@@ -199,7 +205,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit {
             command: AuditCommand::Seal,
         } => {
-            let store = migrated(&cli.database_url).await?;
+            let store = migrated(cli.database_url.expose()).await?;
             let mut sealed = 0;
             loop {
                 let n = store.seal_audit(10_000).await?;
@@ -214,7 +220,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit {
             command: AuditCommand::Verify { company_id },
         } => {
-            let store = migrated(&cli.database_url).await?;
+            let store = migrated(cli.database_url.expose()).await?;
             let reports = store.verify_audit(company_id).await?;
             let broken: Vec<_> = reports.iter().filter(|r| r.first_break.is_some()).collect();
             println!(
@@ -235,7 +241,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Serve { bind, http } => serve(&cli.database_url, &cli.data_dir, bind, &http).await,
+        Command::Serve { bind, http } => {
+            serve(cli.database_url.expose(), &cli.data_dir, bind, &http).await
+        }
     }
 }
 
@@ -355,4 +363,33 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::Parser;
+
+    #[test]
+    fn secrets_on_the_command_line_never_show_in_debug_output() {
+        let cli = Cli::parse_from([
+            "commlog",
+            "--database-url",
+            "postgres://app:db-hunter2@db/commlog",
+            "company",
+            "create",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "a@acme.example",
+            "--admin-password",
+            "pw-hunter2-pw",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            cli.database_url.expose(),
+            "postgres://app:db-hunter2@db/commlog"
+        );
+    }
 }
