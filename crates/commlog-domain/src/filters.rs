@@ -40,7 +40,9 @@ pub struct PeopleFilter {
     /// Exact email address (contacts) or domain (customers).
     pub email: Option<String>,
     pub external_ref: Option<String>,
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
 }
 
@@ -68,15 +70,33 @@ pub struct AttachmentFilter {
     #[serde(default, with = "rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub created_before: Option<OffsetDateTime>,
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
 }
 
-/// Page arithmetic shared by the small lists: (limit, offset), with page_size capped at 100.
-pub fn limit_offset(page: Option<u32>, page_size: Option<u32>) -> (i64, i64) {
-    let size = i64::from(page_size.unwrap_or(50).clamp(1, 100));
-    let page = i64::from(page.unwrap_or(1).clamp(1, 100_000));
-    (size, (page - 1) * size)
+/// Page arithmetic shared by the small lists: (limit, offset). `page` is 1–100,000 and
+/// `page_size` 1–100 (default 50); anything else is refused, never silently changed.
+pub fn limit_offset(
+    page: Option<u32>,
+    page_size: Option<u32>,
+) -> Result<(i64, i64), crate::ValidationErrors> {
+    let mut e = crate::ValidationErrors::new();
+    let size = page_size.unwrap_or(50);
+    if !(1..=100).contains(&size) {
+        e.add(
+            "page_size",
+            "out_of_range",
+            "page_size must be between 1 and 100",
+        );
+    }
+    let page = page.unwrap_or(1);
+    if !(1..=100_000).contains(&page) {
+        e.add("page", "out_of_range", "page must be between 1 and 100000");
+    }
+    e.into_result()?;
+    Ok((i64::from(size), (i64::from(page) - 1) * i64::from(size)))
 }
 
 /// `GET /api/audit/`.
@@ -95,6 +115,8 @@ pub struct AuditFilter {
     #[serde(default, with = "rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]
     pub occurred_before: Option<OffsetDateTime>,
+    #[param(minimum = 1, maximum = 100000)]
     pub page: Option<u32>,
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
 }

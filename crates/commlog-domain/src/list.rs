@@ -22,8 +22,10 @@ pub const COUNT_CAP: i64 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct LogListParams {
     /// 1-based page number (OFFSET paging; prefer `cursor` for deep pages).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<u32>,
     /// Rows per page, 1–100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
     /// Opaque keyset cursor from a previous response's `next_cursor`.
     pub cursor: Option<String>,

@@ -50,6 +50,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn parse_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    // Every body is an object: serde would otherwise fill a struct from an array by position.
+    if !value.is_object() {
+        return Err(ApiError::field(
+            "body",
+            "not_an_object",
+            "the body must be a JSON object",
+        ));
+    }
     if let Some(path) = nul_path(&value, "") {
         return Err(ApiError::field(
             &path,

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, too_large};
 use crate::state::AppState;
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,9 +35,16 @@ pub struct AttachmentUpload {
 pub async fn create_communication_attachment(
     State(app): State<AppState>,
     auth: Auth,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     auth.require(Permission::CreateAttachments)?;
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the file as multipart/form-data: {}", e.body_text()),
+        )
+    })?;
     let mut log_id: Option<Uuid> = None;
     let mut is_internal = false;
     let mut file: Option<(String, String, BytesMut)> = None;

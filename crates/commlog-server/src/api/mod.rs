@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Commlog API", description = "Every conversation with your customers, captured, searchable and access-controlled."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     components(schemas(ErrorBody)),
     tags(
         (name = "communication-logs", description = "Calls, emails and messages"),
@@ -58,6 +58,62 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Adds the error answers every operation can give (bad input, authentication, limits, an
+/// unavailable database) to each operation that does not describe them itself.
+struct CommonErrors;
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| -> RefOr<utoipa::openapi::Response> {
+            let content = ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build();
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", content)
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let mut add = |code: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                add("400", "malformed request (JSON, query string or form)");
+                if secured {
+                    add(
+                        "401",
+                        "not signed in, or the token is invalid, expired or revoked",
+                    );
+                    add("403", "the caller's role does not allow this");
+                }
+                if op.request_body.is_some() {
+                    add("413", "the body is larger than this endpoint accepts");
+                    add("415", "the body is not in the expected media type");
+                    add("422", "the input breaks a rule; details name each field");
+                }
+                add("429", "too many requests; see Retry-After");
+                add("503", "the database is unavailable; see Retry-After");
+            }
+        }
     }
 }
 

@@ -82,6 +82,42 @@ async fn malformed_requests_get_clean_4xx(app: &TestApp) {
     assert_eq!(r.body["error_code"], "malformed_json");
     let r = app.send(raw("[1,2,3]", "application/json")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["details"]["errors"][0]["code"], "not_an_object");
+    // An array never fills a struct by position (it would rename a customer).
+    let customer = id(&app
+        .post("/api/customers/", &c.admin, json!({"name": "Globex"}))
+        .await
+        .body);
+    let r = app
+        .patch(
+            &format!("/api/customers/{customer}/"),
+            &c.admin,
+            json!(["Renamed"]),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&format!("/api/customers/{customer}/"), &c.admin)
+            .await
+            .body["name"],
+        "Globex"
+    );
+    for bad in ["page_size=0", "page_size=101", "page=0"] {
+        let r = app.get(&format!("/api/customers/?{bad}"), &c.admin).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let r = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/api/communication-attachments/")
+                .header("authorization", format!("Bearer {}", c.admin))
+                .body(Body::from("not a form"))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(r.body["error_code"], "unsupported_media_type");
     let r = app.send(raw("", "application/json")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Oversized bodies are refused before they are parsed.

@@ -179,3 +179,35 @@ async fn customers_and_contacts(app: &TestApp) {
 }
 
 both!(users_and_teams, customers_and_contacts);
+
+async fn a_company_always_keeps_an_active_admin(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let me = format!("/api/users/{}/", c.admin_id);
+    let r = app.patch(&me, &c.admin, json!({"role": "manager"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.body["error_code"], "last_admin");
+    let r = app.patch(&me, &c.admin, json!({"is_active": false})).await;
+    assert_eq!(r.body["error_code"], "cannot_deactivate_self");
+    let (second, second_token) = app.user(&c, Role::Admin, None, 5).await;
+    // With a second admin, the first may step down — but still not switch themselves off.
+    assert_eq!(
+        app.patch(&me, &c.admin, json!({"role": "manager"}))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = app
+        .patch(
+            &format!("/api/users/{second}/"),
+            &second_token,
+            json!({"is_active": false}),
+        )
+        .await;
+    assert_eq!(r.body["error_code"], "cannot_deactivate_self");
+    assert_eq!(
+        app.get("/api/auth/me", &second_token).await.body["role"],
+        "admin"
+    );
+}
+
+both!(a_company_always_keeps_an_active_admin);

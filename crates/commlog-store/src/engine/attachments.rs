@@ -114,7 +114,7 @@ impl Engine<Db> {
         if let Some(t) = f.created_before {
             qb.push(" AND a.created_at < ").push_bind(DbTime::from(t));
         }
-        let (limit, offset) = limit_offset(f.page, f.page_size);
+        let (limit, offset) = limit_offset(f.page, f.page_size)?;
         qb.push(" ORDER BY a.created_at DESC, a.id DESC LIMIT ")
             .push_bind(limit)
             .push(" OFFSET ")

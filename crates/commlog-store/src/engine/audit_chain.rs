@@ -228,7 +228,7 @@ impl Engine<Db> {
         if let Some(t) = f.occurred_before {
             qb.push(" AND occurred_at < ").push_bind(DbTime::from(t));
         }
-        let (limit, offset) = limit_offset(f.page, f.page_size);
+        let (limit, offset) = limit_offset(f.page, f.page_size)?;
         qb.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
             .push_bind(limit)
             .push(" OFFSET ")

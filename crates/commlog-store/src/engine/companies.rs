@@ -273,7 +273,28 @@ impl Engine<Db> {
             Some(n) => check_name("full_name", n)?,
             None => before.full_name.clone(),
         };
+        let demoted = before.role == Role::Admin && p.role.is_some_and(|r| r != Role::Admin);
+        let deactivated = before.is_active && p.is_active == Some(false);
+        if deactivated && id == scope.user_id() {
+            return Err(StoreError::Refused {
+                code: "cannot_deactivate_self",
+                message: "you cannot deactivate your own account".into(),
+            });
+        }
         let mut tx = self.begin_write().await?;
+        if before.role == Role::Admin && before.is_active && (demoted || deactivated) {
+            let others: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE company_id = $1 AND role = 'admin' AND is_active AND id <> $2")
+                .bind(scope.company_id())
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if others == 0 {
+                return Err(StoreError::Refused {
+                    code: "last_admin",
+                    message: "the company must keep at least one active admin; make someone else admin first".into(),
+                });
+            }
+        }
         let team_id = p.team_id.unwrap_or(before.team_id);
         if let Some(t) = team_id {
             ensure_team(&mut tx, scope, t).await?;

@@ -94,7 +94,7 @@ impl Engine<Db> {
         if let Some(x) = &f.external_ref {
             qb.push(" AND external_ref = ").push_bind(x.clone());
         }
-        let (limit, offset) = limit_offset(f.page, f.page_size);
+        let (limit, offset) = limit_offset(f.page, f.page_size)?;
         qb.push(" ORDER BY name, id LIMIT ")
             .push_bind(limit)
             .push(" OFFSET ")
@@ -245,7 +245,7 @@ impl Engine<Db> {
             qb.push(" AND EXISTS (SELECT 1 FROM contact_emails e WHERE e.company_id = c.company_id AND e.contact_id = c.id AND e.email = ");
             qb.push_bind(e.trim().to_lowercase()).push(")");
         }
-        let (limit, offset) = limit_offset(f.page, f.page_size);
+        let (limit, offset) = limit_offset(f.page, f.page_size)?;
         qb.push(" ORDER BY c.full_name, c.id LIMIT ")
             .push_bind(limit)
             .push(" OFFSET ")
