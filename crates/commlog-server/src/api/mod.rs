@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Commlog API", description = "Every conversation with your customers, captured, searchable and access-controlled."),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth),
     components(schemas(ErrorBody)),
     tags(
         (name = "communication-logs", description = "Calls, emails and messages"),
@@ -105,10 +105,10 @@ impl Modify for CommonErrors {
                     );
                     add("403", "the caller's role does not allow this");
                 }
+                add("422", "the input breaks a rule; details name each field");
                 if op.request_body.is_some() {
                     add("413", "the body is larger than this endpoint accepts");
                     add("415", "the body is not in the expected media type");
-                    add("422", "the input breaks a rule; details name each field");
                 }
                 add("429", "too many requests; see Retry-After");
                 add("503", "the database is unavailable; see Retry-After");
@@ -214,12 +214,16 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every endpoint.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router(Limits::default()).split_for_parts().1
+    let mut doc = api_router(Limits::default()).split_for_parts().1;
+    // Applied here, not as a derive modifier: the router adds the paths after the derive runs.
+    CommonErrors.modify(&mut doc);
+    doc
 }
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> axum::Router {
-    let (router, doc) = api_router(state.limits).split_for_parts();
+    let (router, mut doc) = api_router(state.limits).split_for_parts();
+    CommonErrors.modify(&mut doc);
     let doc = Arc::new(doc);
     let router = router
         .route(
