@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod cli;
+pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;
