@@ -184,7 +184,15 @@ PG_VERSION="$(psql -X -A -t -d postgres -c "SHOW server_version")"
 # ---------------------------------------------------------------- server
 log "starting commlog serve on 127.0.0.1:$PORT"
 # The load comes from one user and one address, far past the per-caller rate limits: turn them off.
-COMMLOG_RATE_LIMIT_PER_MINUTE=0 COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE=0 \
+# Serve as an ordinary role, as production should: row-level security then applies to every
+# query, so its cost is part of the figures (a superuser would bypass it).
+APP_ROLE="commlog_bench_app"
+psql -X -q -d "$DB_NAME" -v ON_ERROR_STOP=1 \
+    -c "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$APP_ROLE') THEN CREATE ROLE $APP_ROLE LOGIN; END IF; END \$\$" \
+    -c "GRANT USAGE ON SCHEMA public TO $APP_ROLE" \
+    -c "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO $APP_ROLE"
+COMMLOG_DATABASE_URL="postgres://$APP_ROLE@$PGHOST:$PGPORT/$DB_NAME" \
+    COMMLOG_RATE_LIMIT_PER_MINUTE=0 COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE=0 \
     "$BIN" serve --bind "127.0.0.1:$PORT" >"$OUT/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 60); do
@@ -286,6 +294,7 @@ cat >"$RESULTS" <<EOF
 - Rows: $ROWS logs in 7 companies: the measured company holds $BIG_ROWS, six others share the rest (seeded in $SEED_SECONDS s)
 - Commit: $COMMIT
 - Command: \`$COMMAND\`
+- Server: connects as the ordinary role \`commlog_bench_app\`, so PostgreSQL row-level security applies to every query
 - Load per scenario: \`wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d$DURATION --latency -s bench/lua/<scenario>.lua $BASE_URL\`, as the big company's admin
 - Server RSS: $RSS_BEFORE MiB before load, $RSS_AFTER MiB after, peak $RSS_PEAK MiB
 
