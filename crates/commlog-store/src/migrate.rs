@@ -9,9 +9,13 @@ macro_rules! migrations {
 }
 
 /// Migration names, the same on both engines (a test checks the schemas stay in lockstep).
-pub const MIGRATION_NAMES: &[&str] = &["0001_core", "0002_identity", "0003_tenant_rls"];
+pub const MIGRATION_NAMES: &[&str] = &[
+    "0001_core",
+    "0002_identity",
+    "0003_tenant_rls",
+    "0004_tenant_policies",
+];
 
-pub(crate) const POSTGRES: &[(&str, &str)] =
-    migrations!("postgres": "0001_core", "0002_identity", "0003_tenant_rls");
+pub(crate) const POSTGRES: &[(&str, &str)] = migrations!("postgres": "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies");
 pub(crate) const SQLITE: &[(&str, &str)] =
-    migrations!("sqlite": "0001_core", "0002_identity", "0003_tenant_rls");
+    migrations!("sqlite": "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies");

@@ -58,6 +58,7 @@ impl Engine<Db> {
         let company_id = new_id();
         let user_id = new_id();
         let mut tx = self.begin_write().await?;
+        super::dialect::set_tx_tenant(&mut tx, company_id).await?;
         sqlx::query("INSERT INTO companies (id, name, timezone, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
             .bind(company_id)
             .bind(name)

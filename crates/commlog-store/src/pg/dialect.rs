@@ -14,11 +14,30 @@ pub(crate) const LIVE: &str = "NOT l.is_deleted";
 /// Appended to a SELECT that reads a row about to be changed.
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 
-/// Adds ` AND <full-text match of query>` over subject and content.
+/// The most matches a search considers (the newest first); filters then narrow them.
+pub(crate) const SEARCH_MAX_MATCHES: i32 = 10_000;
+
+/// Adds ` AND <full-text match of query>` over subject and content. The match runs in
+/// `commlog_search_logs` (migration 0004) so that the GIN index serves it under row-level
+/// security, which would otherwise refuse an index for the non-leakproof `@@`.
 pub(crate) fn push_fulltext(qb: &mut QueryBuilder<Db>, query: &str) {
-    qb.push(" AND l.search_vector @@ websearch_to_tsquery('english', ");
+    qb.push(" AND l.id IN (SELECT s.id FROM commlog_search_logs(");
     qb.push_bind(query.to_owned());
-    qb.push(")");
+    qb.push(", ").push_bind(SEARCH_MAX_MATCHES).push(") s)");
 }
+
+/// Acts for `company` for the rest of the transaction (company creation writes rows of a
+/// company that did not exist when the call began).
+pub(crate) async fn set_tx_tenant(
+    tx: &mut sqlx::Transaction<'static, Db>,
+    company: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config('commlog.company_id', $1, true)")
+        .bind(company.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Locks the assignee row while their open communications are counted.
 pub(crate) const FOR_UPDATE_OF_USERS: &str = " FOR UPDATE OF u";

@@ -30,3 +30,11 @@ pub(crate) fn push_fulltext(qb: &mut QueryBuilder<Db>, query: &str) {
 }
 /// The single writer connection already serialises assignments.
 pub(crate) const FOR_UPDATE_OF_USERS: &str = "";
+
+/// SQLite has no row-level security: nothing to set.
+pub(crate) async fn set_tx_tenant(
+    _tx: &mut sqlx::Transaction<'static, Db>,
+    _company: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
+    Ok(())
+}
