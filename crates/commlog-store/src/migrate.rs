@@ -14,8 +14,26 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0002_identity",
     "0003_tenant_rls",
     "0004_tenant_policies",
+    "0005_search_plan",
 ];
 
-pub(crate) const POSTGRES: &[(&str, &str)] = migrations!("postgres": "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies");
-pub(crate) const SQLITE: &[(&str, &str)] =
-    migrations!("sqlite": "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies");
+#[rustfmt::skip]
+pub(crate) const POSTGRES: &[(&str, &str)] = migrations!("postgres":
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan");
+#[rustfmt::skip]
+pub(crate) const SQLITE: &[(&str, &str)] = migrations!("sqlite":
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_engines_list_the_same_migrations_in_the_same_order() {
+        fn names(list: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            list.iter().map(|(n, _)| *n).collect()
+        }
+        assert_eq!(names(POSTGRES), MIGRATION_NAMES);
+        assert_eq!(names(SQLITE), MIGRATION_NAMES);
+    }
+}
