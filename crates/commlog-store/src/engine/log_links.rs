@@ -1,5 +1,5 @@
 //! What hangs off a log: participants, categories, tags and watchers — loaded for a page of
-//! logs in one query each, and replaced as a set when a create or patch names them.
+//! logs in one round trip, and replaced as a set when a create or patch names them.
 
 use super::Db;
 use super::audit::Tx;
@@ -23,7 +23,30 @@ fn slot(logs: &mut [CommunicationLog], id: Uuid) -> Option<&mut CommunicationLog
     logs.iter_mut().find(|l| l.id == id)
 }
 
-/// Fills categories, tags, watchers and participants of `logs` (all of one company).
+/// The four kinds of link, one `UNION ALL` branch each, in one column layout:
+/// `(log_id, kind, pos, id, s1, s2, s3, s4, u1, u2)`. The first branch fixes the column types,
+/// hence its typed NULLs.
+const LINK_BRANCHES: [&str; 4] = [
+    "SELECT lc.communication_log_id AS log_id, 'c' AS kind, 0 AS pos, c.id AS id, c.category_code AS s1, c.category_name AS s2, \
+     CAST(NULL AS TEXT) AS s3, CAST(NULL AS TEXT) AS s4, CAST(NULL AS UUID) AS u1, CAST(NULL AS UUID) AS u2 \
+     FROM crm_communication_log_categories lc JOIN crm_communication_categories c ON c.company_id = lc.company_id AND c.id = lc.category_id \
+     WHERE lc.company_id = ",
+    "SELECT lt.communication_log_id, 't', 0, t.id, t.name, NULL, NULL, NULL, NULL, NULL \
+     FROM crm_communication_log_tags lt JOIN tags t ON t.company_id = lt.company_id AND t.id = lt.tag_id WHERE lt.company_id = ",
+    "SELECT communication_log_id, 'w', 0, user_id, NULL, NULL, NULL, NULL, NULL, NULL FROM crm_communication_watchers WHERE company_id = ",
+    "SELECT communication_log_id, 'p', position, id, role, email, phone, name, contact_id, user_id \
+     FROM crm_communication_participants WHERE company_id = ",
+];
+/// The log-id column each branch filters on.
+const LINK_LOG_COLUMNS: [&str; 4] = [
+    "lc.communication_log_id",
+    "lt.communication_log_id",
+    "communication_log_id",
+    "communication_log_id",
+];
+
+/// Fills categories, tags, watchers and participants of `logs` (all of one company), in one
+/// round trip.
 pub(super) async fn load(
     conn: &mut Conn,
     company_id: Uuid,
@@ -32,73 +55,64 @@ pub(super) async fn load(
     if logs.is_empty() {
         return Ok(());
     }
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT lc.communication_log_id, c.id, c.category_code, c.category_name FROM crm_communication_log_categories lc \
-         JOIN crm_communication_categories c ON c.company_id = lc.company_id AND c.id = lc.category_id WHERE lc.company_id = ",
-    );
-    qb.push_bind(company_id)
-        .push(" AND lc.communication_log_id IN (");
-    push_ids(&mut qb, logs);
-    qb.push(" ORDER BY c.category_name");
-    for r in qb.build().fetch_all(&mut *conn).await? {
-        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
-            l.categories.push(CategoryRef {
+    let mut qb = QueryBuilder::<Db>::new("");
+    for (i, (branch, column)) in LINK_BRANCHES.iter().zip(LINK_LOG_COLUMNS).enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(*branch)
+            .push_bind(company_id)
+            .push(format!(" AND {column} IN ("));
+        push_ids(&mut qb, logs);
+    }
+    let rows = qb.build().fetch_all(&mut *conn).await?;
+    let mut participants: Vec<(Uuid, i32, Participant)> = Vec::new();
+    for r in rows {
+        let log_id: Uuid = r.try_get("log_id")?;
+        let kind: String = r.try_get("kind")?;
+        if kind == "p" {
+            let role: String = r.try_get("s1")?;
+            participants.push((
+                log_id,
+                r.try_get("pos")?,
+                Participant {
+                    id: r.try_get("id")?,
+                    role: role
+                        .parse()
+                        .map_err(|_| crate::StoreError::corrupt("participant role"))?,
+                    email: r.try_get("s2")?,
+                    phone: r.try_get("s3")?,
+                    name: r.try_get("s4")?,
+                    contact_id: r.try_get("u1")?,
+                    user_id: r.try_get("u2")?,
+                },
+            ));
+            continue;
+        }
+        let Some(l) = slot(logs, log_id) else {
+            continue;
+        };
+        match kind.as_str() {
+            "c" => l.categories.push(CategoryRef {
                 id: r.try_get("id")?,
-                category_code: r.try_get("category_code")?,
-                category_name: r.try_get("category_name")?,
-            });
+                category_code: r.try_get("s1")?,
+                category_name: r.try_get("s2")?,
+            }),
+            "t" => l.tags.push(r.try_get("s1")?),
+            _ => l.watchers.push(r.try_get("id")?),
         }
     }
-
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT lt.communication_log_id, t.name FROM crm_communication_log_tags lt \
-         JOIN tags t ON t.company_id = lt.company_id AND t.id = lt.tag_id WHERE lt.company_id = ",
-    );
-    qb.push_bind(company_id)
-        .push(" AND lt.communication_log_id IN (");
-    push_ids(&mut qb, logs);
-    qb.push(" ORDER BY t.name");
-    for r in qb.build().fetch_all(&mut *conn).await? {
-        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
-            l.tags.push(r.try_get("name")?);
+    participants.sort_by_key(|(_, position, _)| *position);
+    for (log_id, _, p) in participants {
+        if let Some(l) = slot(logs, log_id) {
+            l.participants.push(p);
         }
     }
-
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT communication_log_id, user_id FROM crm_communication_watchers WHERE company_id = ",
-    );
-    qb.push_bind(company_id)
-        .push(" AND communication_log_id IN (");
-    push_ids(&mut qb, logs);
-    qb.push(" ORDER BY created_at, user_id");
-    for r in qb.build().fetch_all(&mut *conn).await? {
-        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
-            l.watchers.push(r.try_get("user_id")?);
-        }
-    }
-
-    let mut qb = QueryBuilder::<Db>::new(
-        "SELECT communication_log_id, id, role, email, phone, name, contact_id, user_id FROM crm_communication_participants WHERE company_id = ",
-    );
-    qb.push_bind(company_id)
-        .push(" AND communication_log_id IN (");
-    push_ids(&mut qb, logs);
-    qb.push(" ORDER BY position");
-    for r in qb.build().fetch_all(&mut *conn).await? {
-        if let Some(l) = slot(logs, r.try_get("communication_log_id")?) {
-            let role: String = r.try_get("role")?;
-            l.participants.push(Participant {
-                id: r.try_get("id")?,
-                role: role
-                    .parse()
-                    .map_err(|_| crate::StoreError::corrupt("participant role"))?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                name: r.try_get("name")?,
-                contact_id: r.try_get("contact_id")?,
-                user_id: r.try_get("user_id")?,
-            });
-        }
+    for l in logs.iter_mut() {
+        l.categories
+            .sort_by(|a, b| a.category_name.cmp(&b.category_name));
+        l.tags.sort();
+        l.watchers.sort();
     }
     Ok(())
 }
