@@ -7,6 +7,41 @@
 //! outside what the caller's role may see — do not exist for it.
 #![forbid(unsafe_code)]
 
+/// Declares the shared SQL modules of `engine/` inside an engine folder (`pg/`, `sqlite/`),
+/// where each compiles against that folder's `Db` and `dialect`. The list lives here once.
+macro_rules! engine_modules {
+    () => {
+        #[path = "../engine/attachments.rs"]
+        mod attachments;
+        #[path = "../engine/audit.rs"]
+        mod audit;
+        #[path = "../engine/audit_chain.rs"]
+        mod audit_chain;
+        #[path = "../engine/companies.rs"]
+        mod companies;
+        #[path = "../engine/customers.rs"]
+        mod customers;
+        #[path = "../engine/identity.rs"]
+        mod identity;
+        #[path = "../engine/log_links.rs"]
+        mod log_links;
+        #[path = "../engine/log_list.rs"]
+        mod log_list;
+        #[path = "../engine/log_refs.rs"]
+        mod log_refs;
+        #[path = "../engine/logs.rs"]
+        mod logs;
+        #[path = "../engine/migrations.rs"]
+        mod migrations;
+        #[path = "../engine/reference.rs"]
+        mod reference;
+        #[path = "../engine/rows.rs"]
+        mod rows;
+        #[path = "../engine/seed.rs"]
+        mod seed;
+    };
+}
+
 mod db_time;
 mod error;
 mod migrate;

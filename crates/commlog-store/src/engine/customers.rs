@@ -140,31 +140,10 @@ impl Engine<Db> {
     }
 
     /// Soft-deletes a customer nobody's communications refer to (blueprint §5.3: protected).
+    /// Soft-deletes a customer nobody's communications refer to (blueprint §5.3: protected).
     pub(crate) async fn delete_customer(&self, scope: &Scope, id: Uuid) -> StoreResult<()> {
         self.get_customer(scope, id).await?;
-        let mut tx = self.begin_write().await?;
-        let used: i64 = sqlx::query_scalar("SELECT count(*) FROM crm_communication_logs WHERE company_id = $1 AND customer_id = $2")
-            .bind(scope.company_id())
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if used > 0 {
-            return Err(StoreError::Refused {
-                code: "customer_has_communications",
-                message: format!(
-                    "{used} communication log(s) refer to this customer; it cannot be deleted"
-                ),
-            });
-        }
-        sqlx::query("UPDATE customers SET is_deleted = TRUE, updated_at = $1 WHERE company_id = $2 AND id = $3")
-            .bind(DbTime::from(time_fmt::now()))
-            .bind(scope.company_id())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit::record(&mut tx, scope, "delete", "customer", Some(id), json!({})).await?;
-        tx.commit().await?;
-        Ok(())
+        self.soft_delete_unreferenced(scope, Party::Customer, id).await
     }
 
     pub(crate) async fn create_contact(
@@ -298,29 +277,32 @@ impl Engine<Db> {
 
     pub(crate) async fn delete_contact(&self, scope: &Scope, id: Uuid) -> StoreResult<()> {
         self.get_contact(scope, id).await?;
+        self.soft_delete_unreferenced(scope, Party::Contact, id).await
+    }
+
+    async fn soft_delete_unreferenced(&self, scope: &Scope, party: Party, id: Uuid) -> StoreResult<()> {
+        let (table, column, kind) = party.names();
         let mut tx = self.begin_write().await?;
-        let used: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM crm_communication_logs WHERE company_id = $1 AND contact_id = $2",
-        )
+        let used: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM crm_communication_logs WHERE company_id = $1 AND {column} = $2"
+        )))
         .bind(scope.company_id())
         .bind(id)
         .fetch_one(&mut *tx)
         .await?;
         if used > 0 {
             return Err(StoreError::Refused {
-                code: "contact_has_communications",
-                message: format!(
-                    "{used} communication log(s) refer to this contact; it cannot be deleted"
-                ),
+                code: party.in_use_code(),
+                message: format!("{used} communication log(s) refer to this {kind}; it cannot be deleted"),
             });
         }
-        sqlx::query("UPDATE contacts SET is_deleted = TRUE, updated_at = $1 WHERE company_id = $2 AND id = $3")
+        sqlx::query(sqlx::AssertSqlSafe(format!("UPDATE {table} SET is_deleted = TRUE, updated_at = $1 WHERE company_id = $2 AND id = $3")))
             .bind(DbTime::from(time_fmt::now()))
             .bind(scope.company_id())
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        audit::record(&mut tx, scope, "delete", "contact", Some(id), json!({})).await?;
+        audit::record(&mut tx, scope, "delete", kind, Some(id), json!({})).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -488,4 +470,28 @@ pub(super) fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
+}
+
+/// A customer or a contact, for the rules they share.
+#[derive(Clone, Copy)]
+enum Party {
+    Customer,
+    Contact,
+}
+
+impl Party {
+    /// (table, the log column referring to it, its name in messages and the audit trail)
+    fn names(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::Customer => ("customers", "customer_id", "customer"),
+            Self::Contact => ("contacts", "contact_id", "contact"),
+        }
+    }
+
+    fn in_use_code(self) -> &'static str {
+        match self {
+            Self::Customer => "customer_has_communications",
+            Self::Contact => "contact_has_communications",
+        }
+    }
 }

@@ -3,34 +3,7 @@
 pub(crate) type Db = sqlx::Sqlite;
 pub(crate) mod dialect;
 
-#[path = "../engine/attachments.rs"]
-mod attachments;
-#[path = "../engine/audit.rs"]
-mod audit;
-#[path = "../engine/audit_chain.rs"]
-mod audit_chain;
-#[path = "../engine/companies.rs"]
-mod companies;
-#[path = "../engine/customers.rs"]
-mod customers;
-#[path = "../engine/identity.rs"]
-mod identity;
-#[path = "../engine/log_links.rs"]
-mod log_links;
-#[path = "../engine/log_list.rs"]
-mod log_list;
-#[path = "../engine/log_refs.rs"]
-mod log_refs;
-#[path = "../engine/logs.rs"]
-mod logs;
-#[path = "../engine/migrations.rs"]
-mod migrations;
-#[path = "../engine/reference.rs"]
-mod reference;
-#[path = "../engine/rows.rs"]
-mod rows;
-#[path = "../engine/seed.rs"]
-mod seed;
+engine_modules!();
 
 use crate::{Engine, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
