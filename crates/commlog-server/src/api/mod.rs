@@ -80,15 +80,16 @@ impl Modify for CommonErrors {
             )
         };
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
+            let ops = [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.patch),
+                (true, &mut item.delete),
+            ];
+            for (writes, op) in ops
+                .into_iter()
+                .filter_map(|(w, op)| op.as_mut().map(|op| (w, op)))
             {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let mut add = |code: &str, description: &str| {
@@ -106,6 +107,12 @@ impl Modify for CommonErrors {
                     add("403", "the caller's role does not allow this");
                 }
                 add("422", "the input breaks a rule; details name each field");
+                if writes {
+                    add(
+                        "409",
+                        "conflicts with the current state: a unique value, or a rule such as an active follow-up",
+                    );
+                }
                 if op.request_body.is_some() {
                     add("413", "the body is larger than this endpoint accepts");
                     add("415", "the body is not in the expected media type");
