@@ -68,10 +68,36 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Bring existing records in.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Call-detail records (CSV) from a PBX; importing the same file again adds nothing.
+    Cdr {
+        /// The CSV file (`-` for standard input).
+        file: PathBuf,
+        /// `asterisk` (16/17/18/21 columns, detected), `asterisk-18`, `freeswitch`,
+        /// `freeswitch-asterisk`, or `custom:<map>` such as `custom:src=1,dst=2,start=9,end=11,uniqueid=16`.
+        #[arg(long)]
+        profile: String,
+        /// The PBX's time zone (IANA name, e.g. `America/New_York`); its CDR times are local.
+        #[arg(long)]
+        timezone: String,
+        #[arg(long)]
+        company_id: Uuid,
+        /// The user the logs are attributed to (default: the company's first active admin).
+        #[arg(long)]
+        as_user: Option<String>,
     },
 }
 
@@ -199,6 +225,36 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Seed { company_id, rows } => {
             let store = migrated(cli.database_url.expose()).await?;
             let report = crate::seed::seed_company(&store, company_id, rows).await?;
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Import {
+            command:
+                ImportCommand::Cdr {
+                    file,
+                    profile,
+                    timezone,
+                    company_id,
+                    as_user,
+                },
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let reader: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
+                Box::new(std::io::BufReader::new(std::io::stdin()))
+            } else {
+                let f = std::fs::File::open(&file)
+                    .with_context(|| format!("opening {}", file.display()))?;
+                Box::new(std::io::BufReader::new(f))
+            };
+            let report = crate::import::import_cdr(
+                &store,
+                company_id,
+                reader,
+                &profile,
+                &timezone,
+                as_user.as_deref(),
+            )
+            .await?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod import;
 pub mod secret;
 pub mod seed;
 pub mod state;

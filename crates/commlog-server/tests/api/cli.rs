@@ -114,3 +114,121 @@ fn documented_commands_print_one_json_object_each() {
     assert_eq!(verified["ok"], true);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Asterisk Master.csv (18 columns): local times in the PBX's zone, a caller who is a known
+/// contact, an unanswered call, a repeated record and a broken line.
+const MASTER_CSV: &str = r#""","+14155550123","1001","from-internal","""Ann Buyer"" <+14155550123>","PJSIP/trunk-00000001","PJSIP/1001-00000002","Dial","PJSIP/1001,30","2026-11-24 10:00:00","2026-11-24 10:00:05","2026-11-24 10:01:05",65,60,"ANSWERED","DOCUMENTATION","1764000000.1",""
+"","+14155550199","1002","from-internal","""Bob"" <+14155550199>","PJSIP/trunk-00000003","","Dial","PJSIP/1002,30","2026-11-24 11:00:00",,"2026-11-24 11:00:20",20,0,"NO ANSWER","DOCUMENTATION","1764000000.2",""
+"only","three","columns"
+"","+14155550123","1001","from-internal","""Ann Buyer"" <+14155550123>","PJSIP/trunk-00000001","PJSIP/1001-00000002","Dial","PJSIP/1001,30","2026-11-24 10:00:00","2026-11-24 10:00:05","2026-11-24 10:01:05",65,60,"ANSWERED","DOCUMENTATION","1764000000.1",""
+"#;
+
+#[tokio::test]
+async fn cdr_import_matches_callers_converts_time_zones_and_is_idempotent() {
+    use commlog_store::{ConnectOptions, Scope, Store};
+    let dir = std::env::temp_dir().join(format!("commlog-cdr-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = format!("sqlite://{}/cdr.db", dir.display());
+    let (ok, company, err) = commlog(
+        &db,
+        &[
+            "company",
+            "create",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "boss@acme.example",
+            "--admin-password",
+            "a long password",
+        ],
+    );
+    assert!(ok, "{err}");
+    let company_id: uuid::Uuid = company["company_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("company");
+    let admin: uuid::Uuid = company["user_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("user");
+    let store = Store::connect(&db, &ConnectOptions::default())
+        .await
+        .expect("store");
+    let scope = Scope::admin(company_id, admin);
+    let contact = store
+        .create_contact(
+            &scope,
+            &commlog_domain::ContactInput {
+                full_name: Some("Ann Buyer".into()),
+                phones: Some(vec!["+1 415 555 0123".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("contact");
+    let csv = dir.join("Master.csv");
+    std::fs::write(&csv, MASTER_CSV).expect("csv");
+    let id = company_id.to_string();
+    let args = [
+        "import",
+        "cdr",
+        csv.to_str().expect("path"),
+        "--profile",
+        "asterisk",
+        "--timezone",
+        "America/New_York",
+        "--company-id",
+        &id,
+    ];
+    let run = || commlog(&db, &args);
+    let (ok, first, err) = run();
+    assert!(ok, "{err}");
+    assert_eq!(
+        (
+            first["imported"].as_u64(),
+            first["duplicates"].as_u64(),
+            first["rejected"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{first}"
+    );
+    assert_eq!(first["rejected_lines"][0]["line"], 3);
+    let (ok, again, _) = run();
+    assert!(ok);
+    assert_eq!(
+        (again["imported"].as_u64(), again["duplicates"].as_u64()),
+        (Some(0), Some(3)),
+        "importing twice adds nothing"
+    );
+
+    let params = commlog_domain::list::LogListParams {
+        ordering: Some("start_time".into()),
+        ..Default::default()
+    };
+    let logs = store
+        .list_logs(&scope, &params)
+        .await
+        .expect("logs")
+        .results;
+    assert_eq!(logs.len(), 2);
+    let answered = &logs[0];
+    assert_eq!(answered.source, "asterisk");
+    assert_eq!(
+        answered.start_time,
+        time::macros::datetime!(2026-11-24 15:00 UTC),
+        "10:00 in New York"
+    );
+    assert_eq!(answered.duration_seconds, Some(65));
+    assert_eq!(
+        answered.contact_id,
+        Some(contact.id),
+        "the caller's number found the contact"
+    );
+    assert!(
+        logs[1].content.starts_with("Unanswered call"),
+        "{}",
+        logs[1].content
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

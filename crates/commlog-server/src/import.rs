@@ -1,0 +1,217 @@
+//! `commlog import cdr`: call-detail records from a PBX's CSV file become call logs. Each record
+//! is created through the same path as an API call (validation, caller-ID matching to contacts,
+//! audit), idempotent on the record's unique id, so importing a file twice adds nothing.
+
+use commlog_domain::phone::normalize_e164;
+use commlog_domain::{
+    CommunicationType, Direction, NewCommunicationLog, NewParticipant, ParticipantRole, Role,
+};
+use commlog_ingest::cdr::{CdrImporter, CdrRecord};
+use commlog_ingest::cdr_profile::CdrProfile;
+use commlog_ingest::event::CallOutcome;
+use commlog_ingest::tz::PbxTimeZone;
+use commlog_store::{Scope, Store, StoreError};
+use serde::Serialize;
+use std::io::BufRead;
+use uuid::Uuid;
+
+/// What an import did; the first rejected lines are listed with their reasons.
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub imported: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+    pub rejected_lines: Vec<RejectedLine>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RejectedLine {
+    pub line: usize,
+    pub reason: String,
+}
+
+/// How many rejected lines the report spells out.
+const LISTED_REJECTIONS: usize = 50;
+
+/// Imports `reader` (CDR CSV in `profile`, local times in `time_zone`) into `company_id`,
+/// acting as `as_user` or else the company's first active admin.
+pub async fn import_cdr(
+    store: &Store,
+    company_id: Uuid,
+    reader: impl BufRead,
+    profile: &str,
+    time_zone: &str,
+    as_user: Option<&str>,
+) -> anyhow::Result<ImportReport> {
+    let profile: CdrProfile = profile
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--profile: {e}"))?;
+    let time_zone = PbxTimeZone::iana(time_zone).map_err(|e| anyhow::anyhow!("--timezone: {e}"))?;
+    let importer = CdrImporter::new(profile, time_zone);
+    let scope = acting_scope(store, company_id, as_user).await?;
+    let country = store.get_company(&scope).await?.default_country_code;
+    let mut report = ImportReport::default();
+    let reject = |report: &mut ImportReport, line: usize, reason: String| {
+        report.rejected += 1;
+        if report.rejected_lines.len() < LISTED_REJECTIONS {
+            report.rejected_lines.push(RejectedLine { line, reason });
+        }
+    };
+    for (i, raw) in reader.split(b'\n').enumerate() {
+        let raw = raw?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record = match importer.parse_line(i + 1, &raw) {
+            Ok(r) => r,
+            Err(e) => {
+                reject(&mut report, e.line, e.reason);
+                continue;
+            }
+        };
+        match store
+            .create_log(&scope, call_log(&record, country.as_deref()), None)
+            .await
+        {
+            Ok(created) if created.duplicate => report.duplicates += 1,
+            Ok(_) => report.imported += 1,
+            Err(StoreError::Invalid(errors)) => reject(&mut report, i + 1, errors.to_string()),
+            Err(other) => return Err(other.into()),
+        }
+        let done = report.imported + report.duplicates + report.rejected;
+        if done % 1000 == 0 {
+            eprintln!(
+                "{done} records: {} imported, {} duplicates, {} rejected",
+                report.imported, report.duplicates, report.rejected
+            );
+        }
+    }
+    Ok(report)
+}
+
+async fn acting_scope(
+    store: &Store,
+    company_id: Uuid,
+    as_user: Option<&str>,
+) -> anyhow::Result<Scope> {
+    let probe = Scope::admin(company_id, Uuid::nil());
+    store
+        .get_company(&probe)
+        .await
+        .map_err(|_| anyhow::anyhow!("no company {company_id}"))?;
+    let users = store.list_users(&probe, &Default::default()).await?;
+    let user = match as_user {
+        Some(email) => users
+            .iter()
+            .find(|u| u.email.eq_ignore_ascii_case(email) && u.is_active),
+        None => users.iter().find(|u| u.role == Role::Admin && u.is_active),
+    }
+    .ok_or_else(|| {
+        anyhow::anyhow!("no active user to attribute the import to (use --as-user EMAIL)")
+    })?;
+    Ok(Scope::new(commlog_domain::Actor {
+        company_id,
+        user_id: user.id,
+        role: user.role,
+        team_id: user.team_id,
+        compliance: user.is_compliance,
+        limited_to: None,
+    }))
+}
+
+/// The log a record becomes. Numbers that are not E.164 (internal extensions) stay in the text.
+fn call_log(r: &CdrRecord, country: Option<&str>) -> NewCommunicationLog {
+    // Without a direction in the record, a short source number is one of ours (an extension).
+    let direction = r.direction.unwrap_or(if digits(&r.src) <= 6 {
+        Direction::Outbound
+    } else {
+        Direction::Inbound
+    });
+    let caller = match &r.caller_name {
+        Some(name) if !name.is_empty() => format!("{name} <{}>", r.src),
+        _ => r.src.clone(),
+    };
+    let talk = r
+        .billsec
+        .filter(|s| *s > 0)
+        .map(|s| format!(", talked {s} s"))
+        .unwrap_or_default();
+    let disposition = r
+        .disposition
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    let content = format!(
+        "{} call from {caller} to {}{talk}. Imported from {} CDR{disposition}.",
+        outcome_text(r.outcome),
+        r.dst,
+        r.source.as_str()
+    );
+    let mut participants = Vec::new();
+    for (role, number, name) in [
+        (ParticipantRole::Caller, &r.src, r.caller_name.clone()),
+        (ParticipantRole::Callee, &r.dst, None),
+    ] {
+        if let Ok(phone) = normalize_e164(number, country) {
+            participants.push(NewParticipant {
+                role,
+                email: None,
+                phone: Some(phone),
+                name,
+                contact_id: None,
+                user_id: None,
+            });
+        }
+    }
+    NewCommunicationLog {
+        customer_id: None,
+        contact_id: None,
+        assigned_to_user_id: None,
+        communication_type: if r.outcome == CallOutcome::Voicemail {
+            CommunicationType::Voicemail
+        } else {
+            CommunicationType::Call
+        },
+        channel: "phone".into(),
+        direction,
+        subject: None,
+        start_time: r.start,
+        end_time: r.end.filter(|e| *e >= r.start),
+        duration_seconds: r.duration_seconds.and_then(|d| i64::try_from(d).ok()),
+        content,
+        summary: None,
+        transcription: None,
+        priority: None,
+        status: None,
+        is_internal: direction == Direction::Internal,
+        sentiment: None,
+        sentiment_score: None,
+        key_topics: Vec::new(),
+        requires_follow_up: false,
+        follow_up_assigned_to: None,
+        follow_up_date: None,
+        follow_up_status: None,
+        source: Some(r.source.as_str().to_owned()),
+        external_id: Some(r.dedupe_key.chars().take(500).collect()),
+        thread_id: None,
+        category_ids: Vec::new(),
+        tags: Vec::new(),
+        watcher_ids: Vec::new(),
+        participants,
+    }
+}
+
+fn digits(number: &str) -> usize {
+    number.chars().filter(char::is_ascii_digit).count()
+}
+
+fn outcome_text(o: CallOutcome) -> &'static str {
+    match o {
+        CallOutcome::Answered => "Answered",
+        CallOutcome::NoAnswer => "Unanswered",
+        CallOutcome::Busy => "Busy",
+        CallOutcome::Failed => "Failed",
+        CallOutcome::Voicemail => "Voicemail",
+        CallOutcome::Canceled => "Canceled",
+    }
+}
