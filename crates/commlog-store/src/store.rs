@@ -248,7 +248,6 @@ delegate! {
     fn login_user(&self, email: &str) -> StoreResult<Option<LoginUser>> => crate::Tenant::All;
     /// The actor a token names, re-read so a deactivated user or changed role takes effect.
     fn get_active_user(&self, company_id: Uuid, user_id: Uuid) -> StoreResult<Option<User>> => company_id;
-    fn record_login(&self, scope: &Scope) -> StoreResult<()> => scope;
     fn create_user(&self, scope: &Scope, new: &NewUserRecord) -> StoreResult<User> => scope;
     fn get_user(&self, scope: &Scope, id: Uuid) -> StoreResult<User> => scope;
     fn list_users(&self, scope: &Scope, filter: &UserFilter) -> StoreResult<Vec<User>> => scope;

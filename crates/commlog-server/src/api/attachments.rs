@@ -19,7 +19,10 @@ use uuid::Uuid;
 
 /// The multipart form of an upload (documentation only).
 #[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form for the OpenAPI document; never built"
+)]
 pub struct AttachmentUpload {
     communication_log_id: Uuid,
     #[schema(format = Binary, content_media_type = "application/octet-stream")]

@@ -176,27 +176,6 @@ impl Engine<Db> {
         row.as_ref().map(rows::user).transpose()
     }
 
-    pub(crate) async fn record_login(&self, scope: &Scope) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("UPDATE users SET last_login_at = $1 WHERE company_id = $2 AND id = $3")
-            .bind(DbTime::from(time_fmt::now()))
-            .bind(scope.company_id())
-            .bind(scope.user_id())
-            .execute(&mut *tx)
-            .await?;
-        audit::record(
-            &mut tx,
-            scope,
-            "login",
-            "user",
-            Some(scope.user_id()),
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub(crate) async fn create_user(
         &self,
         scope: &Scope,
