@@ -265,7 +265,7 @@ pub async fn livez() -> impl IntoResponse {
 /// The process can serve: the database answers.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "ready"), (status = 503, body = ErrorBody)))]
 pub async fn readyz(State(app): State<AppState>) -> Result<impl IntoResponse, ApiError> {
-    match tokio::time::timeout(Duration::from_secs(2), app.store.ping()).await {
+    match tokio::time::timeout(Duration::from_millis(750), app.store.ping()).await {
         Ok(Ok(())) => Ok((
             StatusCode::OK,
             Json(serde_json::json!({"status": "ready", "database": "ok"})),
