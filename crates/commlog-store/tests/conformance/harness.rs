@@ -245,6 +245,17 @@ async fn build_template(admin: &mut PgConnection, admin_url: &str, name: &str) -
         format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
     )
     .await?;
+    // Templates of earlier migrations are of no further use. Dropped without FORCE: one that
+    // another checkout's tests are copying right now stays, and goes next time.
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'commlog\\_test\\_tpl\\_%' AND datname <> $1 AND datname NOT LIKE '%\\_building'",
+    )
+    .bind(name)
+    .fetch_all(&mut *admin)
+    .await?;
+    for old in stale {
+        let _ = execute(admin, format!("DROP DATABASE IF EXISTS \"{old}\"")).await;
+    }
     Ok(())
 }
 
