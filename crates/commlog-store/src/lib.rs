@@ -17,6 +17,8 @@ macro_rules! engine_modules {
         mod audit;
         #[path = "../engine/audit_chain.rs"]
         mod audit_chain;
+        #[path = "../engine/capture.rs"]
+        mod capture;
         #[path = "../engine/companies.rs"]
         mod companies;
         #[path = "../engine/customers.rs"]

@@ -15,14 +15,15 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0003_tenant_rls",
     "0004_tenant_policies",
     "0005_search_plan",
+    "0006_capture",
 ];
 
 #[rustfmt::skip]
 pub(crate) const POSTGRES: &[(&str, &str)] = migrations!("postgres":
-    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan");
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture");
 #[rustfmt::skip]
 pub(crate) const SQLITE: &[(&str, &str)] = migrations!("sqlite":
-    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan");
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture");
 
 #[cfg(test)]
 mod tests {

@@ -160,6 +160,27 @@ pub struct AuditBreak {
     pub reason: String,
 }
 
+/// A channel as its webhook sees it.
+#[derive(Debug, Clone)]
+pub struct WebhookChannel {
+    pub company_id: Uuid,
+    pub channel_code: String,
+    pub is_active: bool,
+    pub provider: Option<String>,
+    /// The webhook secret, sealed (see the server's `SecretCipher`).
+    pub sealed_secret: Option<String>,
+}
+
+/// Where a captured event stands in the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaptureRecord {
+    pub id: Uuid,
+    /// First delivery of this event.
+    pub new: bool,
+    /// Already turned into a log (a retried delivery has nothing left to do).
+    pub processed: bool,
+}
+
 /// A user about to be created (the password already hashed).
 #[derive(Debug, Clone)]
 pub struct NewUserRecord {
@@ -326,6 +347,14 @@ delegate! {
     fn revoke_api_token(&self, scope: &Scope, id: Uuid) -> StoreResult<()> => scope;
     /// A live token by id with its company and hash, for authentication (marks it used).
     fn api_token_for_auth(&self, id: Uuid) -> StoreResult<Option<(Uuid, ApiToken, String)>> => crate::Tenant::All;
+
+    /// Sets a channel's webhook provider and sealed secret.
+    fn set_channel_webhook(&self, scope: &Scope, channel_id: Uuid, provider: &str, sealed_secret: &str) -> StoreResult<()> => scope;
+    /// The channel a webhook URL names, in whichever company.
+    fn webhook_channel(&self, channel_id: Uuid) -> StoreResult<Option<WebhookChannel>> => crate::Tenant::All;
+    /// Records a captured event once per dedupe key.
+    fn record_capture_event(&self, company_id: Uuid, channel_id: Uuid, provider: &str, dedupe_key: &str, payload: &str) -> StoreResult<CaptureRecord> => company_id;
+    fn mark_capture_processed(&self, company_id: Uuid, id: Uuid, log_id: Uuid) -> StoreResult<()> => company_id;
 
     /// Chains unsealed audit entries (at most `limit` per company); returns how many.
     fn seal_audit(&self, limit: i64) -> StoreResult<u64> => crate::Tenant::All;
