@@ -364,6 +364,7 @@ async fn serve(
         crate::seed::seed_demo(&store).await?;
     }
     let state = AppState {
+        cipher: crate::crypto::SecretCipher::load(data_dir)?,
         store: Arc::new(store),
         jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
         blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),

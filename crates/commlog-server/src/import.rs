@@ -89,7 +89,7 @@ pub async fn import_cdr(
     Ok(report)
 }
 
-async fn acting_scope(
+pub(crate) async fn acting_scope(
     store: &Store,
     company_id: Uuid,
     as_user: Option<&str>,
@@ -201,11 +201,11 @@ fn call_log(r: &CdrRecord, country: Option<&str>) -> NewCommunicationLog {
     }
 }
 
-fn digits(number: &str) -> usize {
+pub(crate) fn digits(number: &str) -> usize {
     number.chars().filter(char::is_ascii_digit).count()
 }
 
-fn outcome_text(o: CallOutcome) -> &'static str {
+pub(crate) fn outcome_text(o: CallOutcome) -> &'static str {
     match o {
         CallOutcome::Answered => "Answered",
         CallOutcome::NoAnswer => "Unanswered",

@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Seals and opens integration secrets with the master key.
+    pub cipher: crate::crypto::SecretCipher,
     pub store: Arc<Store>,
     pub jwt: JwtKeys,
     pub blobs: Arc<dyn BlobStore>,

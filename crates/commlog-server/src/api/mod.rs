@@ -3,6 +3,7 @@
 //! for unknown routes).
 
 pub mod attachments;
+pub mod capture;
 pub mod logs;
 pub mod people;
 pub mod reference;
@@ -39,6 +40,7 @@ use utoipa_axum::routes;
         (name = "people", description = "Users, teams, customers and contacts"),
         (name = "auth", description = "Sign-in, sessions and MFA"),
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
+        (name = "capture", description = "Calls captured from telephony systems"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -214,6 +216,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             people::get_company,
             security::update_company_security
         ))
+        .routes(routes!(capture::configure_channel_webhook))
+        .routes(routes!(capture::receive_call_event))
         .routes(routes!(livez))
         .routes(routes!(readyz))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

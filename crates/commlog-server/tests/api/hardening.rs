@@ -20,6 +20,9 @@ use tower::ServiceExt;
 /// The application of `app` (same database and keys) under another HTTP configuration.
 fn router_with(app: &TestApp, http: HttpConfig) -> axum::Router {
     commlog_server::api::router(AppState {
+        cipher: commlog_server::crypto::SecretCipher::new(&commlog_server::secret::Secret::new(
+            [7u8; 32],
+        )),
         store: app.store.clone(),
         jwt: app.jwt.clone(),
         blobs: Arc::new(commlog_server::blobs::LocalBlobStore::new(

@@ -145,6 +145,9 @@ impl TestApp {
         let blobs = std::env::temp_dir().join(format!("commlog-blobs-{}", Uuid::new_v4().simple()));
         let jwt = JwtKeys::from_secret(SECRET);
         let state = AppState {
+            cipher: commlog_server::crypto::SecretCipher::new(
+                &commlog_server::secret::Secret::new([7u8; 32]),
+            ),
             store: store.clone(),
             jwt: jwt.clone(),
             blobs: Arc::new(LocalBlobStore::new(blobs)),

@@ -4,6 +4,7 @@ mod helpers;
 
 mod attachments;
 mod auth;
+mod capture;
 mod cli;
 mod contract;
 mod errors;
