@@ -178,6 +178,51 @@ pub struct NewCommunicationLog {
     pub participants: Vec<NewParticipant>,
 }
 
+impl NewCommunicationLog {
+    /// A log with only what every log needs; everything else empty or defaulted (captures and
+    /// imports set what their source knows on top).
+    pub fn minimal(
+        communication_type: CommunicationType,
+        channel: &str,
+        direction: Direction,
+        start_time: OffsetDateTime,
+        content: String,
+    ) -> Self {
+        Self {
+            customer_id: None,
+            contact_id: None,
+            assigned_to_user_id: None,
+            communication_type,
+            channel: channel.to_owned(),
+            direction,
+            subject: None,
+            start_time,
+            end_time: None,
+            duration_seconds: None,
+            content,
+            summary: None,
+            transcription: None,
+            priority: None,
+            status: None,
+            is_internal: false,
+            sentiment: None,
+            sentiment_score: None,
+            key_topics: Vec::new(),
+            requires_follow_up: false,
+            follow_up_assigned_to: None,
+            follow_up_date: None,
+            follow_up_status: None,
+            source: None,
+            external_id: None,
+            thread_id: None,
+            category_ids: Vec::new(),
+            tags: Vec::new(),
+            watcher_ids: Vec::new(),
+            participants: Vec::new(),
+        }
+    }
+}
+
 /// Deserialises a field that may be absent (`None`), `null` (`Some(None)`) or a value.
 pub fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -163,42 +163,19 @@ fn call_log(r: &CdrRecord, country: Option<&str>) -> NewCommunicationLog {
             });
         }
     }
-    NewCommunicationLog {
-        customer_id: None,
-        contact_id: None,
-        assigned_to_user_id: None,
-        communication_type: if r.outcome == CallOutcome::Voicemail {
-            CommunicationType::Voicemail
-        } else {
-            CommunicationType::Call
-        },
-        channel: "phone".into(),
-        direction,
-        subject: None,
-        start_time: r.start,
-        end_time: r.end.filter(|e| *e >= r.start),
-        duration_seconds: r.duration_seconds.and_then(|d| i64::try_from(d).ok()),
-        content,
-        summary: None,
-        transcription: None,
-        priority: None,
-        status: None,
-        is_internal: direction == Direction::Internal,
-        sentiment: None,
-        sentiment_score: None,
-        key_topics: Vec::new(),
-        requires_follow_up: false,
-        follow_up_assigned_to: None,
-        follow_up_date: None,
-        follow_up_status: None,
-        source: Some(r.source.as_str().to_owned()),
-        external_id: Some(r.dedupe_key.chars().take(500).collect()),
-        thread_id: None,
-        category_ids: Vec::new(),
-        tags: Vec::new(),
-        watcher_ids: Vec::new(),
-        participants,
-    }
+    let kind = if r.outcome == CallOutcome::Voicemail {
+        CommunicationType::Voicemail
+    } else {
+        CommunicationType::Call
+    };
+    let mut log = NewCommunicationLog::minimal(kind, "phone", direction, r.start, content);
+    log.end_time = r.end.filter(|e| *e >= r.start);
+    log.duration_seconds = r.duration_seconds.and_then(|d| i64::try_from(d).ok());
+    log.is_internal = direction == Direction::Internal;
+    log.source = Some(r.source.as_str().to_owned());
+    log.external_id = Some(r.dedupe_key.chars().take(500).collect());
+    log.participants = participants;
+    log
 }
 
 pub(crate) fn digits(number: &str) -> usize {

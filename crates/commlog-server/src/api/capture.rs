@@ -230,36 +230,17 @@ fn call_log(e: &GenericCallEvent, channel: &str, country: Option<&str>) -> NewCo
             });
         }
     }
-    NewCommunicationLog {
-        customer_id: None,
-        contact_id: None,
-        assigned_to_user_id: None,
-        communication_type: call_type(e.event),
-        channel: channel.to_owned(),
-        direction: e.direction,
-        subject: None,
-        start_time: e.started_at,
-        end_time: e.ended_at.filter(|end| *end >= e.started_at),
-        duration_seconds: e.duration_seconds.and_then(|d| i64::try_from(d).ok()),
-        content: content(e),
-        summary: None,
-        transcription: None,
-        priority: None,
-        status: None,
-        is_internal: false,
-        sentiment: None,
-        sentiment_score: None,
-        key_topics: Vec::new(),
-        requires_follow_up: false,
-        follow_up_assigned_to: None,
-        follow_up_date: None,
-        follow_up_status: None,
-        source: Some(GENERIC.to_owned()),
-        external_id: Some(e.call_id.chars().take(500).collect()),
-        thread_id: None,
-        category_ids: Vec::new(),
-        tags: Vec::new(),
-        watcher_ids: Vec::new(),
-        participants,
-    }
+    let mut log = NewCommunicationLog::minimal(
+        call_type(e.event),
+        channel,
+        e.direction,
+        e.started_at,
+        content(e),
+    );
+    log.end_time = e.ended_at.filter(|end| *end >= e.started_at);
+    log.duration_seconds = e.duration_seconds.and_then(|d| i64::try_from(d).ok());
+    log.source = Some(GENERIC.to_owned());
+    log.external_id = Some(e.call_id.chars().take(500).collect());
+    log.participants = participants;
+    log
 }
