@@ -23,7 +23,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,22 +33,16 @@ import urllib.error
 import urllib.request
 import uuid
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/commlog-target"))
-BIN = os.environ.get("COMMLOG_BIN", os.path.join(TARGET_DIR, "release", "commlog"))
+import harness
+from harness import BIN, OUT, PGHOST, PGPORT, log
+
 THREADS = int(os.environ.get("THREADS", "32"))
 DURATION = float(os.environ.get("DURATION", "60"))
 KILL_EVERY = float(os.environ.get("KILL_EVERY", "10"))
 PORT = int(os.environ.get("PORT", "18095"))
-PGHOST = os.environ.get("PGHOST", "127.0.0.1")
-PGPORT = os.environ.get("PGPORT", "5432")
-PGUSER = os.environ.get("PGUSER", "postgres")
 DB_NAME = "commlog_durability"
-DB_URL = f"postgres://{PGUSER}@{PGHOST}:{PGPORT}/{DB_NAME}"
-BASE = f"http://127.0.0.1:{PORT}"
 ADMIN_EMAIL = "admin@durable.example"
 ADMIN_PASSWORD = "Durable-Passw0rd-1"
-OUT = os.path.join(REPO, "bench", "out")
 SERVER_LOG = os.path.join(OUT, "durability-server.log")
 
 REQUEST_TIMEOUT = 15.0  # seconds for one API request
@@ -59,117 +52,19 @@ DRAIN_TIMEOUT = 120.0  # seconds after the load to resolve the last unknown outc
 MIN_ACKS = 5000
 MAX_READY_S = 3.0
 
-# No proxy for loopback, whatever the environment says.
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def log(msg):
-    print(f"==> {msg}", flush=True)
-
-
-# ------------------------------------------------------------------ HTTP
-
-
-def request(method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT):
-    """(status, headers, parsed JSON body or None). Raises OSError/HTTPException on transport errors."""
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with OPENER.open(req, timeout=timeout) as resp:
-            raw = resp.read()
-            status, hdrs = resp.status, resp.headers
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        status, hdrs = e.code, e.headers
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return status, hdrs, parsed
-
-
-def get_status(path, timeout=1.0):
-    try:
-        return request("GET", path, timeout=timeout)[0]
-    except (urllib.error.URLError, http.client.HTTPException, OSError):
-        return None
-
-
-# ------------------------------------------------------------------ database
-
-
-def psql(sql, db=DB_NAME):
-    out = subprocess.run(
-        ["psql", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER, "-d", db, "-v", "ON_ERROR_STOP=1",
-         "-X", "-q", "-At", "-F", "\t", "-c", sql],
-        check=True, capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if line != ""]
-
-
-def drop_database():
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", db="postgres")
-
-
-# ------------------------------------------------------------------ server
-
-
-class Server:
-    """One `commlog serve` at a time; killed by its PID only."""
-
-    def __init__(self, env):
-        self.env = env
-        self.proc = None
-        self.logfile = open(SERVER_LOG, "ab")
-
-    def start(self):
-        self.logfile.write(f"\n===== start {time.strftime('%H:%M:%S')} =====\n".encode())
-        self.logfile.flush()
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--bind", f"127.0.0.1:{PORT}"],
-            env=self.env, stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
-            start_new_session=True)
-
-    def wait_ready(self, path="/readyz", timeout=READY_TIMEOUT):
-        """Seconds from now until `path` answers 200."""
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode} (see {SERVER_LOG})")
-            if get_status(path) == 200:
-                return time.monotonic() - t0
-            time.sleep(0.01)
-        raise RuntimeError(f"server not ready on {path} after {timeout:.0f} s (see {SERVER_LOG})")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.logfile.close()
-
-
 # ------------------------------------------------------------------ load
 
 
+API = harness.Api(PORT, REQUEST_TIMEOUT)
+request, get_status = API.request, API.get_status
+
+
+def psql(sql, db=DB_NAME):
+    return harness.psql(sql, db)
+
+
 def log_body(n):
-    return json.dumps({
-        "communication_type": "call",
-        "channel": "phone",
-        "direction": "outbound",
-        "start_time": "2026-11-20T10:00:00Z",
-        "end_time": "2026-11-20T10:05:00Z",
-        "content": f"Durability test call number {n}, discussing the renewal.",
-    }).encode()
+    return harness.call_body(f"Durability test call number {n}, discussing the renewal.")
 
 
 class Load:
@@ -264,7 +159,7 @@ def kill_loop(server, load, t_start, kills):
         server.kill()
         server.start()
         t_spawn = time.monotonic()
-        ready = server.wait_ready()
+        ready = server.wait_for("/readyz", timeout=READY_TIMEOUT)
         load.up.set()
         with load.lock:
             acked = len(load.acks)
@@ -324,40 +219,20 @@ def main():
         return 2
     os.makedirs(OUT, exist_ok=True)
     data_dir = tempfile.mkdtemp(prefix="commlog-durability-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMLOG_")}
-    env.update({
-        "COMMLOG_DATABASE_URL": DB_URL,
-        "COMMLOG_DATA_DIR": data_dir,
-        "COMMLOG_RATE_LIMIT_PER_MINUTE": "0",
-        "COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE": "0",
-        "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
-    })
+    env = harness.server_env(DB_NAME, data_dir)
     server = None
     try:
         # 1. fresh database, schema, company
         log(f"recreating database {DB_NAME} on {PGHOST}:{PGPORT}")
-        drop_database()
-        psql(f"CREATE DATABASE {DB_NAME}", db="postgres")
-        subprocess.run([BIN, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-        out = subprocess.run(
-            [BIN, "company", "create", "--name", "Durable", "--admin-email", ADMIN_EMAIL,
-             "--admin-password", ADMIN_PASSWORD],
-            env=env, check=True, capture_output=True, text=True).stdout
-        company = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+        company = harness.fresh_database(DB_NAME, env, "Durable", ADMIN_EMAIL, ADMIN_PASSWORD)
         log(f"company {company['company_id']}, admin {company['user_id']}; data dir {data_dir}")
 
         # 2. server and token
-        with open(SERVER_LOG, "wb"):
-            pass
-        server = Server(env)
+        server = harness.Server(env, PORT, SERVER_LOG)
         server.start()
-        server.wait_ready("/livez")
-        server.wait_ready("/readyz")
-        status, _, resp = request("POST", "/api/auth/login",
-                                  {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-        if status != 200 or not resp or not resp.get("access_token"):
-            raise RuntimeError(f"login -> {status} {resp}")
-        load = Load(resp["access_token"])
+        server.wait_for("/livez")
+        server.wait_for("/readyz")
+        load = Load(API.login(ADMIN_EMAIL, ADMIN_PASSWORD))
 
         # 3./4. load with kills
         log(f"load: {THREADS} clients for {DURATION:g} s, SIGKILL every {KILL_EVERY:g} s")
@@ -471,7 +346,7 @@ def main():
         if server is not None:
             server.stop()
         try:
-            drop_database()
+            harness.drop_database(DB_NAME)
         except subprocess.CalledProcessError as e:
             print(f"warning: could not drop {DB_NAME}: {e.stderr.strip()}", file=sys.stderr)
         shutil.rmtree(data_dir, ignore_errors=True)

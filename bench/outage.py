@@ -26,7 +26,6 @@ Python 3.11 standard library only; needs `psql`, `pg_isready`, `pg_ctlcluster`
 
 import collections
 import concurrent.futures
-import http.client
 import itertools
 import json
 import os
@@ -38,28 +37,20 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET_DIR = os.environ.get("CARGO_TARGET_DIR", os.path.expanduser("~/.cache/commlog-target"))
-BIN = os.environ.get("COMMLOG_BIN", os.path.join(TARGET_DIR, "release", "commlog"))
+import harness
+from harness import BIN, OUT, PGHOST, PGPORT, TRANSPORT_ERRORS, log
+
 THREADS = int(os.environ.get("THREADS", "16"))
 BEFORE = float(os.environ.get("BEFORE", "10"))  # seconds of normal load before the outage
 OUTAGE = float(os.environ.get("OUTAGE", "10"))  # seconds PostgreSQL stays stopped
 AFTER = float(os.environ.get("AFTER", "10"))  # seconds of load after PostgreSQL is back
 PORT = int(os.environ.get("PORT", "18096"))
-PGHOST = os.environ.get("PGHOST", "127.0.0.1")
-PGPORT = os.environ.get("PGPORT", "5432")
-PGUSER = os.environ.get("PGUSER", "postgres")
 PG_CLUSTER = os.environ.get("PG_CLUSTER", "main")
 DB_NAME = "commlog_outage"
-DB_URL = f"postgres://{PGUSER}@{PGHOST}:{PGPORT}/{DB_NAME}"
-BASE = f"http://127.0.0.1:{PORT}"
 ADMIN_EMAIL = "admin@outage.example"
 ADMIN_PASSWORD = "Outage-Passw0rd-1"
-OUT = os.path.join(REPO, "bench", "out")
 SERVER_LOG = os.path.join(OUT, "outage-server.log")
 RAW_CSV = os.path.join(OUT, "outage-requests.csv")  # every request and probe of the last run
 
@@ -74,44 +65,14 @@ MAX_ERROR_P99_S = 1.0
 MAX_RECOVERY_S = 5.0
 RECOVERY_PAIRS = 3  # consecutive successful create+list pairs that mark recovery
 
-OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-TRANSPORT_ERRORS = (urllib.error.URLError, http.client.HTTPException, OSError)
 
 
-def log(msg):
-    print(f"==> {msg}", flush=True)
+API = harness.Api(PORT, REQUEST_TIMEOUT)
+request, get_status = API.request, API.get_status
 
 
-# ------------------------------------------------------------------ HTTP
-
-
-def request(method, path, body=None, headers=None, timeout=REQUEST_TIMEOUT):
-    """(status, headers, parsed JSON body or None). Raises a TRANSPORT_ERRORS on transport errors."""
-    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    req = urllib.request.Request(BASE + path, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with OPENER.open(req, timeout=timeout) as resp:
-            raw = resp.read()
-            status, hdrs = resp.status, resp.headers
-    except urllib.error.HTTPError as e:
-        raw = e.read()
-        status, hdrs = e.code, e.headers
-    try:
-        parsed = json.loads(raw) if raw else None
-    except ValueError:
-        parsed = None
-    return status, hdrs, parsed
-
-
-def get_status(path, timeout=1.0):
-    try:
-        return request("GET", path, timeout=timeout)[0]
-    except TRANSPORT_ERRORS:
-        return None
+def psql(sql, db=DB_NAME):
+    return harness.psql(sql, db)
 
 
 def transport_cause(e):
@@ -122,18 +83,6 @@ def transport_cause(e):
 
 
 # ------------------------------------------------------------------ PostgreSQL
-
-
-def psql(sql, db=DB_NAME):
-    out = subprocess.run(
-        ["psql", "-h", PGHOST, "-p", PGPORT, "-U", PGUSER, "-d", db, "-v", "ON_ERROR_STOP=1",
-         "-X", "-q", "-At", "-F", "\t", "-c", sql],
-        check=True, capture_output=True, text=True)
-    return [line for line in out.stdout.splitlines() if line != ""]
-
-
-def drop_database():
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", db="postgres")
 
 
 def pg_version():
@@ -182,64 +131,8 @@ def ensure_pg_running():
 # ------------------------------------------------------------------ server
 
 
-class Server:
-    def __init__(self, env):
-        self.env = env
-        self.proc = None
-        self.logfile = open(SERVER_LOG, "wb")
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--bind", f"127.0.0.1:{PORT}"],
-            env=self.env, stdin=subprocess.DEVNULL, stdout=self.logfile, stderr=subprocess.STDOUT,
-            start_new_session=True)
-
-    def wait_for(self, path, timeout=60.0):
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < timeout:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode} (see {SERVER_LOG})")
-            if get_status(path) == 200:
-                return
-            time.sleep(0.02)
-        raise RuntimeError(f"server not answering {path} after {timeout:.0f} s (see {SERVER_LOG})")
-
-    def listening_pid(self):
-        """PID of the process listening on PORT, per `ss`, or None."""
-        try:
-            out = subprocess.run(["ss", "-Hltnp", f"sport = :{PORT}"],
-                                 capture_output=True, text=True, timeout=10).stdout
-        except (OSError, subprocess.SubprocessError):
-            return None
-        for part in out.split("pid=")[1:]:
-            digits = part.split(",")[0]
-            if digits.isdigit():
-                return int(digits)
-        return None
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.send_signal(signal.SIGKILL)
-                self.proc.wait()
-        self.logfile.close()
-
-
-# ------------------------------------------------------------------ load
-
-
 def log_body(n):
-    return json.dumps({
-        "communication_type": "call",
-        "channel": "phone",
-        "direction": "outbound",
-        "start_time": "2026-11-20T10:00:00Z",
-        "end_time": "2026-11-20T10:05:00Z",
-        "content": f"Outage test call {n}, discussing the renewal.",
-    }).encode()
+    return harness.call_body(f"Outage test call {n}, discussing the renewal.")
 
 
 class Timeline:
@@ -464,32 +357,23 @@ def run(env, data_dir, state):
         raise RuntimeError(f"PostgreSQL on {PGHOST}:{PGPORT} is not accepting connections")
     pg_version()  # fail early when the cluster cannot be named
     log(f"recreating database {DB_NAME} on {PGHOST}:{PGPORT}")
-    drop_database()
-    psql(f"CREATE DATABASE {DB_NAME}", db="postgres")
-    subprocess.run([BIN, "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    out = subprocess.run(
-        [BIN, "company", "create", "--name", "Outage", "--admin-email", ADMIN_EMAIL,
-         "--admin-password", ADMIN_PASSWORD],
-        env=env, check=True, capture_output=True, text=True).stdout
-    company = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    company = harness.fresh_database(DB_NAME, env, "Outage", ADMIN_EMAIL, ADMIN_PASSWORD)
     log(f"company {company['company_id']}; data dir {data_dir}")
 
     # 2. server and token
-    server = state["server"] = Server(env)
+    server = state["server"] = harness.Server(env, PORT, SERVER_LOG)
     server.start()
     server.wait_for("/livez")
     server.wait_for("/readyz")
     pid = server.proc.pid
-    status, _, resp = request("POST", "/api/auth/login", {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
-    if status != 200 or not resp or not resp.get("access_token"):
-        raise RuntimeError(f"login -> {status} {resp}")
+    token = API.login(ADMIN_EMAIL, ADMIN_PASSWORD)
     others = psql("SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
                   f"AND datname IS DISTINCT FROM '{DB_NAME}' AND pid <> pg_backend_pid()", db="postgres")
     if others and others[0] != "0":
         log(f"note: {others[0]} other client session(s) on the cluster will see the outage")
 
     tl = Timeline()
-    load = Load(resp["access_token"], tl)
+    load = Load(token, tl)
     probe_stop = threading.Event()
     livez, readyz = [], []
     probes = [threading.Thread(target=prober, args=(p, probe_stop, res), daemon=True)
@@ -684,7 +568,7 @@ def run(env, data_dir, state):
     print(f"  /livez           : {dict(live_all)}; max latency {max((p[3] for p in livez), default=0):.3f} s")
     print("  /readyz by phase : " + "; ".join(f"{ph} {dict(c)}" for ph, c in ready_by_phase.items() if c)
           + f"; max latency {max((p[3] for p in readyz), default=0):.3f} s")
-    print(f"  /readyz 200 again: " + ("never" if ready_back is None else
+    print("  /readyz 200 again: " + ("never" if ready_back is None else
                                       f"{ready_back - tl.pg_ready:.3f} s after pg_isready OK"))
     print(f"  recovery         : {RECOVERY_PAIRS} consecutive ok create+list pairs "
           + ("never" if first_ok is None else f"{first_ok:.3f} s")
@@ -739,14 +623,7 @@ def main():
 
     os.makedirs(OUT, exist_ok=True)
     data_dir = tempfile.mkdtemp(prefix="commlog-outage-")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMMLOG_")}
-    env.update({
-        "COMMLOG_DATABASE_URL": DB_URL,
-        "COMMLOG_DATA_DIR": data_dir,
-        "COMMLOG_RATE_LIMIT_PER_MINUTE": "0",
-        "COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE": "0",
-        "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
-    })
+    env = harness.server_env(DB_NAME, data_dir)
     state = {"server": None, "pg_stopped": False}
     rc = 2
     try:
@@ -773,7 +650,7 @@ def main():
                 state["server"].stop()
             if pg_up:
                 try:
-                    drop_database()
+                    harness.drop_database(DB_NAME)
                 except subprocess.CalledProcessError as e:
                     print(f"warning: could not drop {DB_NAME}: {e.stderr.strip()}", file=sys.stderr)
             shutil.rmtree(data_dir, ignore_errors=True)
