@@ -574,95 +574,81 @@ fn build(
     }
 }
 
+/// The columns a create and an update both write, in the order [`bind_editable`] binds them.
+const EDITABLE_COLUMNS: [&str; 28] = [
+    "customer_id", "contact_id", "assigned_to_user_id", "updated_by_user_id", "team_id", "communication_type", "channel",
+    "direction", "subject", "start_time", "end_time", "duration_minutes", "duration_seconds", "content", "summary",
+    "transcription", "priority", "status", "is_internal", "sentiment", "sentiment_score", "key_topics",
+    "requires_follow_up", "follow_up_assigned_to", "follow_up_date", "follow_up_status", "thread_id", "updated_at",
+];
+
+type LogQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
+
+fn bind_editable<'q>(q: LogQuery<'q>, l: &CommunicationLog) -> LogQuery<'q> {
+    q.bind(l.customer_id)
+        .bind(l.contact_id)
+        .bind(l.assigned_to_user_id)
+        .bind(l.updated_by_user_id)
+        .bind(l.team_id)
+        .bind(l.communication_type.as_str())
+        .bind(&l.channel)
+        .bind(l.direction.as_str())
+        .bind(&l.subject)
+        .bind(DbTime::from(l.start_time))
+        .bind(DbTime::opt(l.end_time))
+        .bind(l.duration_minutes)
+        .bind(l.duration_seconds)
+        .bind(&l.content)
+        .bind(&l.summary)
+        .bind(&l.transcription)
+        .bind(l.priority.as_str())
+        .bind(l.status.as_str())
+        .bind(l.is_internal)
+        .bind(l.sentiment.map(|s| s.as_str()))
+        .bind(l.sentiment_score)
+        .bind(Json(&l.key_topics))
+        .bind(l.requires_follow_up)
+        .bind(l.follow_up_assigned_to)
+        .bind(DbTime::opt(l.follow_up_date))
+        .bind(l.follow_up_status.map(|s| s.as_str()))
+        .bind(l.thread_id)
+        .bind(DbTime::from(l.updated_at))
+}
+
 async fn insert_row(tx: &mut Tx, l: &CommunicationLog) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO crm_communication_logs (company_id, id, customer_id, contact_id, assigned_to_user_id, created_by_user_id, \
-         updated_by_user_id, team_id, communication_type, channel, direction, subject, start_time, end_time, duration_minutes, \
-         duration_seconds, content, summary, transcription, priority, status, is_internal, sentiment, sentiment_score, key_topics, \
-         requires_follow_up, follow_up_assigned_to, follow_up_date, follow_up_status, source, external_id, thread_id, created_at, \
-         updated_at, is_deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-         $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, FALSE)",
-    )
-    .bind(l.company_id)
-    .bind(l.id)
-    .bind(l.customer_id)
-    .bind(l.contact_id)
-    .bind(l.assigned_to_user_id)
-    .bind(l.created_by_user_id)
-    .bind(l.updated_by_user_id)
-    .bind(l.team_id)
-    .bind(l.communication_type.as_str())
-    .bind(&l.channel)
-    .bind(l.direction.as_str())
-    .bind(&l.subject)
-    .bind(DbTime::from(l.start_time))
-    .bind(DbTime::opt(l.end_time))
-    .bind(l.duration_minutes)
-    .bind(l.duration_seconds)
-    .bind(&l.content)
-    .bind(&l.summary)
-    .bind(&l.transcription)
-    .bind(l.priority.as_str())
-    .bind(l.status.as_str())
-    .bind(l.is_internal)
-    .bind(l.sentiment.map(|s| s.as_str()))
-    .bind(l.sentiment_score)
-    .bind(Json(&l.key_topics))
-    .bind(l.requires_follow_up)
-    .bind(l.follow_up_assigned_to)
-    .bind(DbTime::opt(l.follow_up_date))
-    .bind(l.follow_up_status.map(|s| s.as_str()))
-    .bind(&l.source)
-    .bind(&l.external_id)
-    .bind(l.thread_id)
-    .bind(DbTime::from(l.created_at))
-    .bind(DbTime::from(l.updated_at))
-    .execute(&mut **tx)
-    .await?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let n = EDITABLE_COLUMNS.len();
+        let placeholders: Vec<String> = (1..=n + 6).map(|i| format!("${i}")).collect();
+        format!(
+            "INSERT INTO crm_communication_logs ({}, company_id, id, created_by_user_id, source, external_id, created_at, is_deleted) \
+             VALUES ({}, FALSE)",
+            EDITABLE_COLUMNS.join(", "),
+            placeholders.join(", ")
+        )
+    });
+    bind_editable(sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())), l)
+        .bind(l.company_id)
+        .bind(l.id)
+        .bind(l.created_by_user_id)
+        .bind(&l.source)
+        .bind(&l.external_id)
+        .bind(DbTime::from(l.created_at))
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 async fn update_row(tx: &mut Tx, l: &CommunicationLog) -> StoreResult<()> {
-    sqlx::query(
-        "UPDATE crm_communication_logs SET customer_id = $1, contact_id = $2, assigned_to_user_id = $3, updated_by_user_id = $4, \
-         team_id = $5, communication_type = $6, channel = $7, direction = $8, subject = $9, start_time = $10, end_time = $11, \
-         duration_minutes = $12, duration_seconds = $13, content = $14, summary = $15, transcription = $16, priority = $17, \
-         status = $18, is_internal = $19, sentiment = $20, sentiment_score = $21, key_topics = $22, requires_follow_up = $23, \
-         follow_up_assigned_to = $24, follow_up_date = $25, follow_up_status = $26, thread_id = $27, updated_at = $28 \
-         WHERE company_id = $29 AND id = $30",
-    )
-    .bind(l.customer_id)
-    .bind(l.contact_id)
-    .bind(l.assigned_to_user_id)
-    .bind(l.updated_by_user_id)
-    .bind(l.team_id)
-    .bind(l.communication_type.as_str())
-    .bind(&l.channel)
-    .bind(l.direction.as_str())
-    .bind(&l.subject)
-    .bind(DbTime::from(l.start_time))
-    .bind(DbTime::opt(l.end_time))
-    .bind(l.duration_minutes)
-    .bind(l.duration_seconds)
-    .bind(&l.content)
-    .bind(&l.summary)
-    .bind(&l.transcription)
-    .bind(l.priority.as_str())
-    .bind(l.status.as_str())
-    .bind(l.is_internal)
-    .bind(l.sentiment.map(|s| s.as_str()))
-    .bind(l.sentiment_score)
-    .bind(Json(&l.key_topics))
-    .bind(l.requires_follow_up)
-    .bind(l.follow_up_assigned_to)
-    .bind(DbTime::opt(l.follow_up_date))
-    .bind(l.follow_up_status.map(|s| s.as_str()))
-    .bind(l.thread_id)
-    .bind(DbTime::from(l.updated_at))
-    .bind(l.company_id)
-    .bind(l.id)
-    .execute(&mut **tx)
-    .await?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let n = EDITABLE_COLUMNS.len();
+        let sets: Vec<String> = EDITABLE_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+        format!("UPDATE crm_communication_logs SET {} WHERE company_id = ${} AND id = ${}", sets.join(", "), n + 1, n + 2)
+    });
+    bind_editable(sqlx::query(sqlx::AssertSqlSafe(SQL.as_str())), l)
+        .bind(l.company_id)
+        .bind(l.id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
