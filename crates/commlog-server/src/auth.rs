@@ -74,6 +74,11 @@ pub struct Claims {
 /// The audience every Commlog token names and every check requires.
 pub const AUDIENCE: &str = "commlog-api";
 
+/// Claims of the request's access token, already verified (by the rate limiter) and put in
+/// the request's extensions, which only the server writes.
+#[derive(Debug, Clone)]
+pub struct VerifiedAccess(pub Claims);
+
 /// The signing keys.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -223,7 +228,10 @@ impl FromRequestParts<AppState> for Auth {
                 store,
             });
         }
-        let claims = state.jwt.verify(token, "access")?;
+        let claims = match parts.extensions.get::<VerifiedAccess>() {
+            Some(verified) => verified.0.clone(),
+            None => state.jwt.verify(token, "access")?,
+        };
         let sid = claims
             .sid
             .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;

@@ -1,7 +1,7 @@
 //! Request rate limits per caller: a signed-in user, an API token, or else the client IP.
 //! Sign-in endpoints have their own, stricter budget per client IP; health probes have none.
 
-use crate::auth::{API_TOKEN_PREFIX, JwtKeys};
+use crate::auth::{API_TOKEN_PREFIX, Claims, JwtKeys, VerifiedAccess};
 use crate::error::ApiError;
 use crate::http::HttpConfig;
 use crate::http::buckets::Buckets;
@@ -47,6 +47,11 @@ impl RateLimiter {
     /// The bucket key of a request that is not a sign-in: `user:<id>` for a valid access
     /// token, `token:<id>` for an API token, else `ip:<client>`.
     pub fn caller_key(&self, headers: &HeaderMap, client: &str) -> String {
+        self.identify(headers, client).0
+    }
+
+    /// The bucket key, and the claims of an access token it verified on the way.
+    fn identify(&self, headers: &HeaderMap, client: &str) -> (String, Option<Claims>) {
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -60,20 +65,20 @@ impl RateLimiter {
                 if let Some((id, _)) = rest.split_once('_')
                     && let Ok(id) = Uuid::try_parse(id)
                 {
-                    return format!("token:{}", id.simple());
+                    return (format!("token:{}", id.simple()), None);
                 }
             } else if let Ok(claims) = self.jwt.verify(token, "access") {
-                return format!("user:{}", claims.sub);
+                return (format!("user:{}", claims.sub), Some(claims));
             }
         }
-        format!("ip:{client}")
+        (format!("ip:{client}"), None)
     }
 }
 
 /// The middleware: spends one token of the caller's bucket, or answers 429.
 pub async fn rate_limit(
     State(limiter): State<Arc<RateLimiter>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
@@ -94,7 +99,11 @@ pub async fn rate_limit(
     let Some(general) = &limiter.general else {
         return next.run(request).await;
     };
-    let key = limiter.caller_key(request.headers(), &address);
+    let (key, claims) = limiter.identify(request.headers(), &address);
+    if let Some(claims) = claims {
+        // Verified once: the handler's `Auth` takes these instead of checking the token again.
+        request.extensions_mut().insert(VerifiedAccess(claims));
+    }
     let by_client = key == client_key;
     // An API token's id is not checked here (that needs the database), so made-up ids must
     // not buy fresh budgets: an address whose failures used up its budget waits too.
