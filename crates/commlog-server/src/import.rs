@@ -6,7 +6,7 @@ use commlog_domain::phone::normalize_e164;
 use commlog_domain::{
     CommunicationType, Direction, NewCommunicationLog, NewParticipant, ParticipantRole, Role,
 };
-use commlog_ingest::cdr::{CdrImporter, CdrRecord};
+use commlog_ingest::cdr::{CdrImporter, CdrRecord, MAX_CDR_LINE_BYTES};
 use commlog_ingest::cdr_profile::CdrProfile;
 use commlog_ingest::event::CallOutcome;
 use commlog_ingest::tz::PbxTimeZone;
@@ -57,8 +57,20 @@ pub async fn import_cdr(
             report.rejected_lines.push(RejectedLine { line, reason });
         }
     };
-    for (i, raw) in reader.split(b'\n').enumerate() {
-        let raw = raw?;
+    let mut reader = reader;
+    let mut raw = Vec::new();
+    for i in 0.. {
+        let Some(fits) = read_line_bounded(&mut reader, &mut raw, MAX_CDR_LINE_BYTES)? else {
+            break;
+        };
+        if !fits {
+            reject(
+                &mut report,
+                i + 1,
+                format!("line is longer than {MAX_CDR_LINE_BYTES} bytes"),
+            );
+            continue;
+        }
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
@@ -87,6 +99,38 @@ pub async fn import_cdr(
         }
     }
     Ok(report)
+}
+
+/// Reads one line into `line` (without its `\n`), never holding more than `max` bytes of it:
+/// `None` at the end of input, `Some(false)` for a longer line (skipped to its end).
+fn read_line_bounded(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<bool>> {
+    line.clear();
+    let mut fits = true;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok((!fits || !line.is_empty()).then_some(fits));
+        }
+        let (part, done) = match chunk.iter().position(|b| *b == b'\n') {
+            Some(end) => (&chunk[..end], Some(end + 1)),
+            None => (chunk, None),
+        };
+        if fits && line.len() + part.len() <= max {
+            line.extend_from_slice(part);
+        } else {
+            fits = false;
+            line.clear();
+        }
+        let used = done.unwrap_or(chunk.len());
+        reader.consume(used);
+        if done.is_some() {
+            return Ok(Some(fits));
+        }
+    }
 }
 
 pub(crate) async fn acting_scope(
@@ -190,5 +234,38 @@ pub(crate) fn outcome_text(o: CallOutcome) -> &'static str {
         CallOutcome::Failed => "Failed",
         CallOutcome::Voicemail => "Voicemail",
         CallOutcome::Canceled => "Canceled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_line_bounded;
+
+    fn lines(input: &[u8], max: usize) -> Vec<(bool, Vec<u8>)> {
+        // A tiny buffer makes lines span several reads.
+        let mut reader = std::io::BufReader::with_capacity(3, input);
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        while let Some(fits) = read_line_bounded(&mut reader, &mut line, max).expect("read") {
+            out.push((fits, line.clone()));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_are_read_whole_and_long_ones_skipped_without_buffering_them() {
+        let got = lines(b"ab\n\nabcdefgh\ncd", 5);
+        assert_eq!(
+            got,
+            vec![
+                (true, b"ab".to_vec()),
+                (true, vec![]),
+                (false, vec![]),
+                (true, b"cd".to_vec())
+            ]
+        );
+        assert_eq!(lines(b"ab\n", 5), vec![(true, b"ab".to_vec())]);
+        assert_eq!(lines(b"", 5), vec![]);
+        assert_eq!(lines(&[b'x'; 100], 5), vec![(false, vec![])]);
     }
 }
