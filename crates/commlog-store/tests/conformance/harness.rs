@@ -260,7 +260,7 @@ async fn build_template(admin: &mut PgConnection, admin_url: &str, name: &str) -
 }
 
 fn migrations_hash() -> Result<String> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let dir = PathBuf::from(manifest_dir()).join("migrations/postgres");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
@@ -310,4 +310,10 @@ fn with_database(admin_url: &str, name: &str) -> String {
         Some(q) => format!("{server}/{name}?{q}"),
         None => format!("{server}/{name}"),
     }
+}
+
+/// This crate's directory as cargo gives it to the running test (a build shared between two
+/// checkouts must not read the other checkout's files).
+fn manifest_dir() -> String {
+    std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned())
 }
