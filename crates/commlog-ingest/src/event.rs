@@ -232,7 +232,7 @@ pub struct MessageEvent {
     pub tenant_key: String,
     /// The message's id at its source (Slack `channel:ts`, WhatsApp `wamid…`, Teams message id).
     pub external_id: String,
-    /// Groups messages into a conversation: Slack `channel:thread_ts` (or the channel),
+    /// Groups messages into a conversation: Slack `channel:thread_ts` (a top-level message's own ts),
     /// WhatsApp contact `wa_id`, Teams chat id (or `channel/root message` for channel posts).
     pub thread_key: String,
     /// New, edited or deleted.

@@ -112,7 +112,8 @@ pub fn parse_ts(field: &str, ts: &str) -> Result<OffsetDateTime, ParseError> {
 impl SlackEventCallback {
     /// The message event, for `type: message` events (new, `message_changed`,
     /// `message_deleted`); `None` for other event types. The external id is `channel:ts`; the
-    /// thread key is `channel:thread_ts` for thread replies, else the channel.
+    /// thread key is `channel:thread_ts` for thread replies and `channel:ts` for top-level messages, so
+    /// a message and its replies share one thread.
     pub fn to_message_event(&self) -> Result<Option<MessageEvent>, ParseError> {
         let e = &self.event;
         if e.kind != "message" {
@@ -140,7 +141,8 @@ impl SlackEventCallback {
                 parse_ts("event.thread_ts", thread)?;
                 format!("{channel}:{thread}")
             }
-            None => channel.to_owned(),
+            // A top-level message heads its own thread: replies name its ts as thread_ts.
+            None => format!("{channel}:{ts}"),
         };
         Ok(Some(MessageEvent {
             channel: MessageChannel::Slack,

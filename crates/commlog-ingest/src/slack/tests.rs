@@ -44,7 +44,10 @@ fn a_channel_message_maps() {
     assert_eq!(m.channel, MessageChannel::Slack);
     assert_eq!(m.tenant_key, "T0001");
     assert_eq!(m.external_id, "C0001:1764000000.000200");
-    assert_eq!(m.thread_key, "C0001");
+    assert_eq!(
+        m.thread_key, "C0001:1764000000.000200",
+        "a top-level message heads its thread"
+    );
     assert_eq!(m.sender.as_deref(), Some("U0001"));
     assert_eq!(m.text.as_deref(), Some("Hello, can you call me back?"));
     assert_eq!(m.change, MessageChange::Created);
