@@ -26,7 +26,18 @@ pub enum DeliveryStatus {
 }
 
 impl DeliveryStatus {
-    fn parse(s: &str) -> Option<Self> {
+    /// The status as WhatsApp spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// Reads WhatsApp's spelling; `None` for a status this version does not know.
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "sent" => Some(Self::Sent),
             "delivered" => Some(Self::Delivered),
