@@ -20,6 +20,21 @@ pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, data: Bytes) -> Result<(), BlobError>;
     async fn get(&self, key: &str) -> Result<Bytes, BlobError>;
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
+    /// The object's size in bytes.
+    async fn size(&self, key: &str) -> Result<u64, BlobError> {
+        Ok(self.get(key).await?.len() as u64)
+    }
+    /// Bytes `start..=end` of the object (the caller checked them against its size).
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Bytes, BlobError> {
+        let all = self.get(key).await?;
+        let (s, e) = (
+            usize::try_from(start).unwrap_or(usize::MAX),
+            usize::try_from(end).unwrap_or(usize::MAX),
+        );
+        all.get(s..=e)
+            .map(Bytes::copy_from_slice)
+            .ok_or(BlobError::NotFound)
+    }
 }
 
 /// Files under a root directory.
@@ -71,6 +86,28 @@ impl BlobStore for LocalBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn size(&self, key: &str) -> Result<u64, BlobError> {
+        match tokio::fs::metadata(self.path(key)).await {
+            Ok(m) => Ok(m.len()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(BlobError::NotFound),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_range(&self, key: &str, start: u64, end: u64) -> Result<Bytes, BlobError> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = match tokio::fs::File::open(self.path(key)).await {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BlobError::NotFound),
+            Err(e) => return Err(e.into()),
+        };
+        f.seek(std::io::SeekFrom::Start(start)).await?;
+        let len = usize::try_from(end.saturating_sub(start) + 1).unwrap_or(usize::MAX);
+        let mut buf = vec![0u8; len];
+        f.read_exact(&mut buf).await?;
+        Ok(Bytes::from(buf))
     }
 
     async fn delete(&self, key: &str) -> Result<(), BlobError> {

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
 use commlog_domain::filters::AttachmentFilter;
@@ -189,27 +189,69 @@ pub async fn get_communication_attachment(
     Ok(Json(app.store.get_attachment(&auth.scope, id).await?))
 }
 
-/// Download an attachment's bytes (counted and audited).
+/// Download an attachment's bytes (counted and audited). A single `Range: bytes=…` is
+/// honoured (206 with `Content-Range`), so recordings can be played from any point.
 #[utoipa::path(get, path = "/api/communication-attachments/{id}/download/", tag = "communication-attachments", params(("id" = Uuid, Path)),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 206, content_type = "application/octet-stream", body = Vec<u8>, description = "the requested range"),
+        (status = 404, body = ErrorBody), (status = 416, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn download_communication_attachment(
     State(app): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     auth.require(Permission::ReadAttachments)?;
     let a = app.store.get_attachment(&auth.scope, id).await?;
-    let data = app.blobs.get(&a.file_path).await.map_err(|e| match e {
+    let blob_error = |e| match e {
         crate::blobs::BlobError::NotFound => ApiError::not_found(),
         other => ApiError::internal(other),
-    })?;
-    app.store.record_download(&auth.scope, id).await?;
-    let mut response = data.into_response();
+    };
+    let size = app.blobs.size(&a.file_path).await.map_err(blob_error)?;
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| parse_range(v, size));
+    let mut response = match range {
+        None | Some(RangeRequest::Ignored) => {
+            let data = app.blobs.get(&a.file_path).await.map_err(blob_error)?;
+            app.store.record_download(&auth.scope, id).await?;
+            data.into_response()
+        }
+        Some(RangeRequest::Unsatisfiable) => {
+            let mut r = ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                format!("the file has {size} bytes"),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            return Ok(r);
+        }
+        Some(RangeRequest::Bytes(start, end)) => {
+            let data = app
+                .blobs
+                .get_range(&a.file_path, start, end)
+                .await
+                .map_err(blob_error)?;
+            if start == 0 {
+                app.store.record_download(&auth.scope, id).await?;
+            }
+            let mut r = (StatusCode::PARTIAL_CONTENT, data).into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
+                r.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            r
+        }
+    };
     let headers = response.headers_mut();
     let kind = HeaderValue::from_str(&a.file_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     headers.insert(header::CONTENT_TYPE, kind);
+    headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     if let Ok(v) = HeaderValue::from_str(&content_disposition(&a.file_name)) {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -218,6 +260,58 @@ pub async fn download_communication_attachment(
         HeaderValue::from_static("nosniff"),
     );
     Ok(response)
+}
+
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeRequest {
+    /// Bytes `start..=end`.
+    Bytes(u64, u64),
+    /// A well-formed range outside the file: 416.
+    Unsatisfiable,
+    /// Not a single byte range this server serves (other units, several ranges, malformed):
+    /// the whole file, as RFC 9110 allows.
+    Ignored,
+}
+
+fn parse_range(value: &str, size: u64) -> RangeRequest {
+    let Some(spec) = value.trim().strip_prefix("bytes=") else {
+        return RangeRequest::Ignored;
+    };
+    if spec.contains(',') {
+        return RangeRequest::Ignored;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeRequest::Ignored;
+    };
+    let number = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match (first.trim().is_empty(), number(first), number(last)) {
+        // `bytes=-N`: the last N bytes.
+        (true, _, Some(n)) if n > 0 && size > 0 => {
+            RangeRequest::Bytes(size.saturating_sub(n), size - 1)
+        }
+        (true, _, Some(_)) => RangeRequest::Unsatisfiable,
+        (false, Some(start), None) if last.trim().is_empty() => {
+            if start < size {
+                RangeRequest::Bytes(start, size - 1)
+            } else {
+                RangeRequest::Unsatisfiable
+            }
+        }
+        (false, Some(start), Some(end)) if start <= end => {
+            if start < size {
+                RangeRequest::Bytes(start, end.min(size - 1))
+            } else {
+                RangeRequest::Unsatisfiable
+            }
+        }
+        _ => RangeRequest::Ignored,
+    }
 }
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / RFC 5987);
@@ -248,7 +342,24 @@ fn content_disposition(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::content_disposition;
+    use super::{RangeRequest, content_disposition, parse_range};
+
+    #[test]
+    fn byte_ranges_are_read_as_rfc_9110_says() {
+        use RangeRequest::*;
+        assert_eq!(parse_range("bytes=0-99", 1000), Bytes(0, 99));
+        assert_eq!(parse_range("bytes=900-", 1000), Bytes(900, 999));
+        assert_eq!(parse_range("bytes=-100", 1000), Bytes(900, 999));
+        assert_eq!(parse_range("bytes=-5000", 1000), Bytes(0, 999));
+        assert_eq!(parse_range("bytes=990-2000", 1000), Bytes(990, 999));
+        assert_eq!(parse_range("bytes=1000-", 1000), Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 1000), Unsatisfiable);
+        assert_eq!(parse_range("bytes=5-1", 1000), Ignored);
+        assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ignored);
+        assert_eq!(parse_range("items=0-1", 1000), Ignored);
+        assert_eq!(parse_range("bytes=abc", 1000), Ignored);
+        assert_eq!(parse_range("bytes=99999999999999999999-", 1000), Ignored);
+    }
 
     #[test]
     fn download_names_are_encoded_per_rfc_6266() {
