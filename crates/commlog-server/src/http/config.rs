@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 1200;
 /// Sign-in attempts per minute allowed per client IP by default.
 pub const DEFAULT_LOGIN_RATE_LIMIT_PER_MINUTE: u32 = 20;
+/// Deliveries per minute allowed per provider webhook endpoint by default (500 a second).
+pub const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE: u32 = 30_000;
 
 /// What the router needs to know about its transport and its callers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +24,9 @@ pub struct HttpConfig {
     /// Sign-in attempts (login, refresh, MFA verification) per minute per client IP; 0 turns
     /// the limit off.
     pub login_rate_limit_per_minute: u32,
+    /// Deliveries per minute per provider webhook endpoint (`/api/webhooks/…`), whatever the
+    /// client address (providers post from many); 0 turns the limit off.
+    pub webhook_rate_limit_per_minute: u32,
 }
 
 impl Default for HttpConfig {
@@ -31,6 +36,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             login_rate_limit_per_minute: DEFAULT_LOGIN_RATE_LIMIT_PER_MINUTE,
+            webhook_rate_limit_per_minute: DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE,
         }
     }
 }
@@ -60,6 +66,9 @@ pub struct HttpArgs {
     /// Sign-in attempts per minute per client IP (0: no limit).
     #[arg(long, env = "COMMLOG_LOGIN_RATE_LIMIT_PER_MINUTE", value_name = "N", default_value_t = DEFAULT_LOGIN_RATE_LIMIT_PER_MINUTE)]
     pub login_rate_limit_per_minute: u32,
+    /// Provider deliveries per minute per webhook endpoint (0: no limit).
+    #[arg(long, env = "COMMLOG_WEBHOOK_RATE_LIMIT_PER_MINUTE", value_name = "N", default_value_t = DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE)]
+    pub webhook_rate_limit_per_minute: u32,
 }
 
 impl HttpArgs {
@@ -81,6 +90,7 @@ impl HttpArgs {
             cors_origins: self.cors_origins.clone(),
             rate_limit_per_minute: self.rate_limit_per_minute,
             login_rate_limit_per_minute: self.login_rate_limit_per_minute,
+            webhook_rate_limit_per_minute: self.webhook_rate_limit_per_minute,
         }
     }
 }

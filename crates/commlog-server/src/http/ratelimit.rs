@@ -1,5 +1,6 @@
 //! Request rate limits per caller: a signed-in user, an API token, or else the client IP.
-//! Sign-in endpoints have their own, stricter budget per client IP; health probes have none.
+//! Sign-in endpoints have their own, stricter budget per client IP; provider webhooks one per
+//! endpoint; health probes have none.
 
 use crate::auth::{API_TOKEN_PREFIX, Claims, JwtKeys, VerifiedAccess};
 use crate::error::ApiError;
@@ -19,6 +20,9 @@ pub const SIGN_IN_PATHS: [&str; 3] = [
     "/api/auth/refresh",
     "/api/auth/mfa/verify",
 ];
+/// Provider webhooks: budgeted per endpoint, since providers post from many addresses and one
+/// customer's traffic must not spend another's budget.
+pub const WEBHOOK_PREFIX: &str = "/api/webhooks/";
 /// Probes that orchestrators call often and that must never be refused.
 pub const UNLIMITED_PATHS: [&str; 2] = ["/livez", "/readyz"];
 
@@ -27,6 +31,7 @@ pub struct RateLimiter {
     jwt: JwtKeys,
     general: Option<Buckets>,
     sign_in: Option<Buckets>,
+    webhooks: Option<Buckets>,
 }
 
 impl RateLimiter {
@@ -36,12 +41,13 @@ impl RateLimiter {
             jwt,
             general: Buckets::per_minute(config.rate_limit_per_minute),
             sign_in: Buckets::per_minute(config.login_rate_limit_per_minute),
+            webhooks: Buckets::per_minute(config.webhook_rate_limit_per_minute),
         }
     }
 
     /// Whether any limit is on (with none, the middleware need not run).
     pub fn is_active(&self) -> bool {
-        self.general.is_some() || self.sign_in.is_some()
+        self.general.is_some() || self.sign_in.is_some() || self.webhooks.is_some()
     }
 
     /// The bucket key of a request that is not a sign-in: `user:<id>` for a valid access
@@ -83,6 +89,16 @@ pub async fn rate_limit(
 ) -> Response {
     let path = request.uri().path();
     if UNLIMITED_PATHS.contains(&path) {
+        return next.run(request).await;
+    }
+    if path.starts_with(WEBHOOK_PREFIX) {
+        let key = format!("webhook:{path}");
+        if let Some(webhooks) = &limiter.webhooks
+            && let Err(wait) = webhooks.take(&key)
+        {
+            tracing::debug!(%key, "webhook rate limit reached");
+            return too_many_requests(wait);
+        }
         return next.run(request).await;
     }
     let address = client(&request);

@@ -1,5 +1,5 @@
-//! Rate limits: a budget per user, API token or client address, and a separate one for
-//! sign-in attempts per address.
+//! Rate limits: a budget per user, API token or client address, a separate one for sign-in
+//! attempts per address, and one per provider webhook endpoint.
 
 use super::{assert_security_headers, login, request, router_with, send};
 use crate::helpers::*;
@@ -161,6 +161,45 @@ async fn made_up_api_tokens_spend_the_address_budget() {
         )
         .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_have_a_budget_per_endpoint_not_per_address() {
+    run(TestApp::sqlite().await, |app| async move {
+        let router = router_with(
+            &app,
+            HttpConfig {
+                rate_limit_per_minute: 1,
+                webhook_rate_limit_per_minute: 3,
+                ..HttpConfig::default()
+            },
+        );
+        let endpoint = format!("/api/webhooks/calls/{}", uuid::Uuid::new_v4());
+        // A provider posts from many addresses: the endpoint's budget counts them together,
+        // and the general per-address budget (1 here) does not apply.
+        for from in ["192.0.2.1:1", "192.0.2.2:1", "192.0.2.3:1"] {
+            let r = send(&router, request(Method::POST, &endpoint, None, Some(from))).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{:?}", r.body);
+        }
+        let r = send(
+            &router,
+            request(Method::POST, &endpoint, None, Some("192.0.2.4:1")),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        let other = format!("/api/webhooks/calls/{}", uuid::Uuid::new_v4());
+        let r = send(
+            &router,
+            request(Method::POST, &other, None, Some("192.0.2.4:1")),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "another endpoint has its own budget"
+        );
     })
     .await;
 }
