@@ -68,6 +68,14 @@ string_enum! {
 }
 
 string_enum! {
+    /// How a call ended (telephony dispositions).
+    CallOutcome {
+        Answered = "answered", NoAnswer = "no_answer", Busy = "busy", Failed = "failed",
+        Voicemail = "voicemail", Canceled = "canceled",
+    }
+}
+
+string_enum! {
     /// Who started the conversation.
     Direction { Inbound = "inbound", Outbound = "outbound", Internal = "internal" }
 }
@@ -128,6 +136,11 @@ string_enum! {
 string_enum! {
     /// Whether an attachment's bytes are in the blob store yet.
     AttachmentStatus { Pending = "pending", Available = "available" }
+}
+
+string_enum! {
+    /// Where a background job stands: `dead` jobs spent their attempts and wait for a person.
+    JobStatus { Queued = "queued", Running = "running", Done = "done", Dead = "dead" }
 }
 
 #[cfg(test)]

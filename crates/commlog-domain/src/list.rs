@@ -3,7 +3,8 @@
 
 use crate::time_fmt::rfc3339;
 use crate::{
-    CommunicationType, Direction, FollowUpStatus, LogStatus, Priority, Sentiment, ValidationErrors,
+    CallOutcome, CommunicationType, Direction, FollowUpStatus, LogStatus, Priority, Sentiment,
+    ValidationErrors,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -54,6 +55,11 @@ pub struct LogListParams {
     pub requires_follow_up: Option<bool>,
     pub follow_up_status: Option<FollowUpStatus>,
     pub is_internal: Option<bool>,
+    /// `true`: only logs matched to no customer and no contact (calls from unknown numbers,
+    /// waiting for a user to link them); `false`: only matched ones.
+    pub unmatched: Option<bool>,
+    /// How calls ended (`no_answer` lists missed calls).
+    pub call_outcome: Option<CallOutcome>,
     /// Logs that started at or after this instant (ISO 8601).
     #[serde(default, with = "rfc3339::option")]
     #[param(value_type = Option<String>, format = DateTime)]

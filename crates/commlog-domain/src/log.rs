@@ -4,7 +4,8 @@
 
 use crate::time_fmt::rfc3339;
 use crate::{
-    CommunicationType, Direction, FollowUpStatus, LogStatus, ParticipantRole, Priority, Sentiment,
+    CallOutcome, CommunicationType, Direction, FollowUpStatus, LogStatus, ParticipantRole,
+    Priority, Sentiment,
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
@@ -75,6 +76,8 @@ pub struct CommunicationLog {
     pub end_time: Option<OffsetDateTime>,
     pub duration_minutes: Option<i64>,
     pub duration_seconds: Option<i64>,
+    /// How a call ended (`answered`, `no_answer`, `busy`, `failed`, `voicemail`, `canceled`).
+    pub call_outcome: Option<CallOutcome>,
     pub content: String,
     pub summary: Option<String>,
     /// Present when asked for (`include_transcript`), otherwise omitted from lists.
@@ -135,6 +138,9 @@ pub struct NewCommunicationLog {
     /// For calls whose end is unknown; ignored when `end_time` is given.
     #[serde(default)]
     pub duration_seconds: Option<i64>,
+    /// How a call ended.
+    #[serde(default)]
+    pub call_outcome: Option<CallOutcome>,
     pub content: String,
     #[serde(default)]
     pub summary: Option<String>,
@@ -199,6 +205,7 @@ impl NewCommunicationLog {
             start_time,
             end_time: None,
             duration_seconds: None,
+            call_outcome: None,
             content,
             summary: None,
             transcription: None,
@@ -263,6 +270,9 @@ pub struct CommunicationLogPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<i64>)]
     pub duration_seconds: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<CallOutcome>)]
+    pub call_outcome: Option<Option<CallOutcome>>,
     #[serde(default)]
     pub content: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
@@ -333,6 +343,7 @@ impl CommunicationLogPatch {
             start_time: Some(n.start_time),
             end_time: Some(n.end_time),
             duration_seconds: Some(n.duration_seconds),
+            call_outcome: Some(n.call_outcome),
             content: Some(n.content),
             summary: Some(n.summary),
             transcription: Some(n.transcription),

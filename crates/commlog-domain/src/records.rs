@@ -3,7 +3,7 @@
 //! accepts them.
 
 use crate::time_fmt::rfc3339;
-use crate::{AttachmentStatus, ChannelType, Priority, Role};
+use crate::{AttachmentStatus, ChannelType, JobStatus, Priority, Role};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -231,6 +231,13 @@ pub struct ChannelConfiguration {
     pub auto_transcription: bool,
     pub sentiment_analysis: bool,
     pub auto_categorization: bool,
+    /// The capture integration (`generic`, `twilio`, `freeswitch`, `slack`, `whatsapp`,
+    /// `teams`), once its webhook is configured.
+    pub provider: Option<String>,
+    /// Whether its webhook secret is set (the secret itself is never shown).
+    pub webhook_configured: bool,
+    /// Consent to keep call recordings: without it, recordings are never fetched or stored.
+    pub record_calls: bool,
     #[serde(with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -264,6 +271,8 @@ pub struct ChannelInput {
     pub auto_transcription: Option<bool>,
     pub sentiment_analysis: Option<bool>,
     pub auto_categorization: Option<bool>,
+    /// Consent to keep call recordings captured on this channel.
+    pub record_calls: Option<bool>,
 }
 
 /// A tag.
@@ -381,4 +390,29 @@ pub struct ApiToken {
     #[serde(with = "rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A durable background job (capture processing, and later transcription and analysis).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Job {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    /// What the job does (`capture`, …).
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    /// When it runs (next).
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub run_at: OffsetDateTime,
+    pub last_error: Option<String>,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
 }

@@ -59,12 +59,16 @@ fn check_log(log: &mut NewCommunicationLog, creating: bool) -> Result<Derived, V
         }
     }
 
+    // The minimum keeps what people type meaningful; a captured message ("ok", "thanks") is
+    // what it is, and only has to be there.
+    let typed = matches!(log.source.as_deref(), None | Some("manual" | "api"));
+    let min_chars = if typed { MIN_CONTENT_CHARS } else { 1 };
     let content_chars = log.content.trim().chars().count();
-    if content_chars < MIN_CONTENT_CHARS {
+    if content_chars < min_chars {
         errs.add(
             "content",
             "too_short",
-            format!("content must be at least {MIN_CONTENT_CHARS} characters long"),
+            format!("content must be at least {min_chars} characters long"),
         );
     } else if log.content.len() > MAX_CONTENT_BYTES {
         errs.add(
@@ -352,6 +356,7 @@ impl NewCommunicationLog {
             start_time: l.start_time,
             end_time: l.end_time,
             duration_seconds: l.duration_seconds,
+            call_outcome: l.call_outcome,
             content: l.content.clone(),
             summary: l.summary.clone(),
             transcription: l.transcription.clone(),
@@ -399,6 +404,7 @@ impl NewCommunicationLog {
             contact_id,
             assigned_to_user_id,
             communication_type,
+            call_outcome,
             channel,
             direction,
             start_time,

@@ -370,8 +370,10 @@ async fn serve(
         blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
         limits: Limits::default(),
         http: http.config(tls.is_some()),
+        jobs: Arc::new(tokio::sync::Notify::new()),
     };
     tokio::spawn(seal_audit_continuously(state.store.clone()));
+    crate::capture::runner::spawn(state.clone());
     let app = crate::api::router(state);
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Some(config) = tls {

@@ -215,6 +215,7 @@ fn call_log(r: &CdrRecord, country: Option<&str>) -> NewCommunicationLog {
     let mut log = NewCommunicationLog::minimal(kind, "phone", direction, r.start, content);
     log.end_time = r.end.filter(|e| *e >= r.start);
     log.duration_seconds = r.duration_seconds.and_then(|d| i64::try_from(d).ok());
+    log.call_outcome = r.outcome.as_str().parse().ok();
     log.is_internal = direction == Direction::Internal;
     log.source = Some(r.source.as_str().to_owned());
     log.external_id = Some(r.dedupe_key.chars().take(500).collect());

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod auth;
 pub mod blobs;
+pub mod capture;
 pub mod cli;
 pub mod crypto;
 pub mod error;

@@ -245,6 +245,11 @@ fn generate_one(
         end_time: (seconds > 0).then(|| start + Duration::seconds(seconds)),
         duration_minutes: (seconds > 0).then_some(seconds / 60),
         duration_seconds: (seconds > 0).then_some(seconds),
+        call_outcome: (communication_type == CommunicationType::Call).then_some(if seconds > 0 {
+            CallOutcome::Answered
+        } else {
+            CallOutcome::NoAnswer
+        }),
         content,
         summary: None,
         transcription: None,

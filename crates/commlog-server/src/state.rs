@@ -17,6 +17,8 @@ pub struct AppState {
     pub limits: Limits,
     /// TLS, CORS origins and rate limits, as the router applies them.
     pub http: HttpConfig,
+    /// Wakes the job runner when work is queued.
+    pub jobs: Arc<tokio::sync::Notify>,
 }
 
 /// Size limits applied before anything is buffered or stored.
@@ -26,6 +28,8 @@ pub struct Limits {
     pub max_body_bytes: usize,
     /// One uploaded attachment.
     pub max_attachment_bytes: usize,
+    /// One call recording fetched from a provider.
+    pub max_recording_bytes: usize,
 }
 
 impl Default for Limits {
@@ -33,6 +37,7 @@ impl Default for Limits {
         Self {
             max_body_bytes: 2 * 1024 * 1024,
             max_attachment_bytes: 25 * 1024 * 1024,
+            max_recording_bytes: 200 * 1024 * 1024,
         }
     }
 }

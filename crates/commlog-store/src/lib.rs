@@ -25,6 +25,8 @@ macro_rules! engine_modules {
         mod customers;
         #[path = "../engine/identity.rs"]
         mod identity;
+        #[path = "../engine/jobs.rs"]
+        mod jobs;
         #[path = "../engine/log_links.rs"]
         mod log_links;
         #[path = "../engine/log_list.rs"]
@@ -35,6 +37,8 @@ macro_rules! engine_modules {
         mod logs;
         #[path = "../engine/migrations.rs"]
         mod migrations;
+        #[path = "../engine/numbers.rs"]
+        mod numbers;
         #[path = "../engine/reference.rs"]
         mod reference;
         #[path = "../engine/rows.rs"]
@@ -66,9 +70,9 @@ pub use error::{StoreError, StoreResult};
 pub use migrate::MIGRATION_NAMES;
 pub use scope::{RequestMeta, Scope};
 pub use store::{
-    AuditBreak, AuditVerification, Backend, ConnectOptions, CreatedCompany, CreatedLog, LogPage,
-    LoginUser, NewApiToken, NewCompany, NewSession, NewUserRecord, Rotation, SeedLog,
-    SeedParticipant, Store,
+    AuditBreak, AuditVerification, Backend, CaptureRecord, CapturedEvent, ConnectOptions,
+    CreatedCompany, CreatedLog, LogPage, LoginUser, NewApiToken, NewCaptureEvent, NewCompany,
+    NewSession, NewUserRecord, Rotation, SeedLog, SeedParticipant, Store, WebhookChannel,
 };
 pub use tenant::Tenant;
 

@@ -163,12 +163,35 @@ pub struct AuditBreak {
 /// A channel as its webhook sees it.
 #[derive(Debug, Clone)]
 pub struct WebhookChannel {
+    pub id: Uuid,
     pub company_id: Uuid,
     pub channel_code: String,
     pub is_active: bool,
     pub provider: Option<String>,
-    /// The webhook secret, sealed (see the server's `SecretCipher`).
+    /// The webhook credentials, sealed (see the server's `SecretCipher`).
     pub sealed_secret: Option<String>,
+    /// Non-secret integration settings (public URL, provider account, recording hosts).
+    pub settings: serde_json::Value,
+    /// Consent to keep call recordings.
+    pub record_calls: bool,
+}
+
+/// A provider event about to be recorded in the capture ledger.
+#[derive(Debug, Clone)]
+pub struct NewCaptureEvent {
+    pub company_id: Uuid,
+    pub channel_id: Uuid,
+    pub provider: String,
+    /// `call`, `recording`, `message`, `status` or `lifecycle`.
+    pub kind: String,
+    /// Unique per provider: a redelivery carries the same key.
+    pub dedupe_key: String,
+    /// The call or message the event is about (events of one subject are folded together).
+    pub subject: Option<String>,
+    /// The body exactly as received.
+    pub payload: String,
+    /// The provider-neutral event (JSON) parsed from it.
+    pub event: Option<String>,
 }
 
 /// Where a captured event stands in the ledger.
@@ -179,6 +202,21 @@ pub struct CaptureRecord {
     pub new: bool,
     /// Already turned into a log (a retried delivery has nothing left to do).
     pub processed: bool,
+}
+
+/// A recorded event, as its processing job reads it.
+#[derive(Debug, Clone)]
+pub struct CapturedEvent {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub channel_id: Uuid,
+    pub provider: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    /// The provider-neutral event (JSON).
+    pub event: String,
+    pub processed: bool,
+    pub communication_log_id: Option<Uuid>,
 }
 
 /// A user about to be created (the password already hashed).
@@ -310,6 +348,8 @@ delegate! {
     /// (key, request hash) and on `source` + `external_id`.
     fn create_log(&self, scope: &Scope, new: NewCommunicationLog, idempotency: Option<(&str, &str)>) -> StoreResult<CreatedLog> => scope;
     fn get_log(&self, scope: &Scope, id: Uuid) -> StoreResult<CommunicationLog> => scope;
+    /// The live log with this `source` + `external_id`, if visible.
+    fn find_log_by_external(&self, scope: &Scope, source: &str, external_id: &str) -> StoreResult<Option<CommunicationLog>> => scope;
     fn list_logs(&self, scope: &Scope, params: &LogListParams) -> StoreResult<LogPage> => scope;
     /// Applies a patch (also what `PUT` and assignment do), checking transitions and capacity.
     fn update_log(&self, scope: &Scope, id: Uuid, patch: CommunicationLogPatch) -> StoreResult<(CommunicationLog, Vec<String>)> => scope;
@@ -348,13 +388,34 @@ delegate! {
     /// A live token by id with its company and hash, for authentication (marks it used).
     fn api_token_for_auth(&self, id: Uuid) -> StoreResult<Option<(Uuid, ApiToken, String)>> => crate::Tenant::All;
 
-    /// Sets a channel's webhook provider and sealed secret.
-    fn set_channel_webhook(&self, scope: &Scope, channel_id: Uuid, provider: &str, sealed_secret: &str) -> StoreResult<()> => scope;
+    /// Sets a channel's webhook provider, sealed credentials and integration settings.
+    fn set_channel_webhook(&self, scope: &Scope, channel_id: Uuid, provider: &str, sealed_secret: &str, settings: &serde_json::Value) -> StoreResult<()> => scope;
     /// The channel a webhook URL names, in whichever company.
     fn webhook_channel(&self, channel_id: Uuid) -> StoreResult<Option<WebhookChannel>> => crate::Tenant::All;
-    /// Records a captured event once per dedupe key.
-    fn record_capture_event(&self, company_id: Uuid, channel_id: Uuid, provider: &str, dedupe_key: &str, payload: &str) -> StoreResult<CaptureRecord> => company_id;
-    fn mark_capture_processed(&self, company_id: Uuid, id: Uuid, log_id: Uuid) -> StoreResult<()> => company_id;
+    /// Records a captured event once per dedupe key, with the job that processes it.
+    fn record_capture_event(&self, e: &NewCaptureEvent) -> StoreResult<CaptureRecord> => e.company_id;
+    fn capture_event(&self, company_id: Uuid, id: Uuid) -> StoreResult<CapturedEvent> => company_id;
+    /// The normalised events of one call or message, in arrival order.
+    fn subject_events(&self, company_id: Uuid, provider: &str, kind: &str, subject: &str) -> StoreResult<Vec<String>> => company_id;
+    fn finish_capture(&self, company_id: Uuid, id: Uuid, log_id: Option<Uuid>, outcome: &str) -> StoreResult<()> => company_id;
+    /// The thread of a conversation at a source, made on first use.
+    fn conversation_thread(&self, company_id: Uuid, source: &str, thread_key: &str) -> StoreResult<Uuid> => company_id;
+    fn message_delivery(&self, company_id: Uuid, source: &str, external_id: &str) -> StoreResult<Option<(String, Option<String>)>> => company_id;
+    fn set_message_delivery(&self, company_id: Uuid, source: &str, external_id: &str, status: &str, error: Option<&str>) -> StoreResult<()> => company_id;
+    /// Queues a background job.
+    fn enqueue_job(&self, company_id: Uuid, kind: &str, payload: &serde_json::Value) -> StoreResult<Uuid> => company_id;
+    /// Claims due jobs of every company for a lease.
+    fn claim_jobs(&self, limit: i64, lease: time::Duration) -> StoreResult<Vec<Job>> => crate::Tenant::All;
+    fn finish_job(&self, company_id: Uuid, id: Uuid) -> StoreResult<()> => company_id;
+    /// Records a failed attempt: retried with backoff, or dead-lettered.
+    fn fail_job(&self, company_id: Uuid, id: Uuid, error: &str, permanent: bool) -> StoreResult<commlog_domain::JobStatus> => company_id;
+    fn list_jobs(&self, scope: &Scope, status: Option<commlog_domain::JobStatus>, limit: i64) -> StoreResult<Vec<Job>> => scope;
+    fn retry_job(&self, scope: &Scope, id: Uuid) -> StoreResult<Job> => scope;
+    /// The company's own phone numbers.
+    fn own_numbers(&self, scope: &Scope) -> StoreResult<Vec<String>> => scope;
+    fn set_own_numbers(&self, scope: &Scope, numbers: &[String]) -> StoreResult<Vec<String>> => scope;
+    /// Remembers a number as a customer's (or contact's) for future caller-ID matching.
+    fn remember_number(&self, scope: &Scope, phone: &str, customer_id: Uuid, contact_id: Option<Uuid>) -> StoreResult<()> => scope;
 
     /// Chains unsealed audit entries (at most `limit` per company); returns how many.
     fn seal_audit(&self, limit: i64) -> StoreResult<u64> => crate::Tenant::All;

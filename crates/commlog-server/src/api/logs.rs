@@ -336,6 +336,67 @@ pub async fn assign_communication_log(
     }))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub customer_id: Uuid,
+    /// The contact at that customer, when known.
+    #[serde(default)]
+    pub contact_id: Option<Uuid>,
+    /// Remember the other party's number for this customer (or contact), so later calls from
+    /// it are matched (default `true`).
+    #[serde(default)]
+    pub remember_number: Option<bool>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkResponse {
+    pub communication_log: CommunicationLog,
+    /// The number remembered for the customer or contact, if one was.
+    pub remembered_number: Option<String>,
+}
+
+/// Link a log — typically a call from an unknown number — to its customer and contact.
+#[utoipa::path(post, path = "/api/communication-logs/{id}/link/", tag = "communication-logs", params(("id" = Uuid, Path)),
+    request_body = LinkRequest,
+    responses((status = 200, body = LinkResponse), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn link_communication_log(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<LinkRequest>,
+) -> ApiResult<Json<LinkResponse>> {
+    auth.require(Permission::UpdateLog)?;
+    let patch = CommunicationLogPatch {
+        customer_id: Some(Some(req.customer_id)),
+        contact_id: Some(req.contact_id),
+        ..Default::default()
+    };
+    let (log, _) = app.store.update_log(&auth.scope, id, patch).await?;
+    let mut remembered = None;
+    if req.remember_number.unwrap_or(true) {
+        let own = app.store.own_numbers(&auth.scope).await?;
+        // The other party: a number that is neither a user's nor one of the company's own.
+        let number = log
+            .participants
+            .iter()
+            .filter(|p| p.user_id.is_none())
+            .filter_map(|p| p.phone.clone())
+            .find(|phone| !own.contains(phone));
+        if let Some(phone) = number {
+            app.store
+                .remember_number(&auth.scope, &phone, req.customer_id, req.contact_id)
+                .await?;
+            remembered = Some(phone);
+        }
+    }
+    Ok(Json(LinkResponse {
+        communication_log: log,
+        remembered_number: remembered,
+    }))
+}
+
 /// Who changed what on a log, oldest first.
 #[utoipa::path(get, path = "/api/communication-logs/{id}/history/", tag = "communication-logs", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]

@@ -3,12 +3,13 @@
 //! for unknown routes).
 
 pub mod attachments;
-pub mod capture;
+pub mod integrations;
 pub mod logs;
 pub mod people;
 pub mod reference;
 pub mod security;
 pub mod session;
+pub mod webhooks;
 
 use crate::error::{ApiError, ErrorBody};
 use crate::http;
@@ -40,7 +41,7 @@ use utoipa_axum::routes;
         (name = "people", description = "Users, teams, customers and contacts"),
         (name = "auth", description = "Sign-in, sessions and MFA"),
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
-        (name = "capture", description = "Calls captured from telephony systems"),
+        (name = "capture", description = "Calls and messages captured from telephony and messaging providers"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -138,8 +139,22 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .layer(DefaultBodyLimit::max(
             limits.max_attachment_bytes + 64 * 1024,
         ));
+    // Provider webhooks take bodies up to the capture limit, checked before buffering.
+    let webhooks = OpenApiRouter::new()
+        .routes(routes!(webhooks::calls::receive_call_event))
+        .routes(routes!(webhooks::twilio::receive_twilio_voice))
+        .routes(routes!(webhooks::twilio::receive_twilio_recording))
+        .routes(routes!(webhooks::freeswitch::receive_freeswitch_cdr))
+        .routes(routes!(webhooks::slack::receive_slack_event))
+        .routes(routes!(
+            webhooks::whatsapp::verify_whatsapp_subscription,
+            webhooks::whatsapp::receive_whatsapp_event
+        ))
+        .routes(routes!(webhooks::teams::receive_teams_notifications))
+        .layer(DefaultBodyLimit::max(commlog_ingest::MAX_WEBHOOK_BYTES));
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(uploads)
+        .merge(webhooks)
         .routes(routes!(session::login))
         .routes(routes!(session::refresh))
         .routes(routes!(session::me))
@@ -171,6 +186,7 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             logs::delete_communication_log
         ))
         .routes(routes!(logs::assign_communication_log))
+        .routes(routes!(logs::link_communication_log))
         .routes(routes!(logs::list_communication_log_history))
         .routes(routes!(logs::list_communication_log_participants))
         .routes(routes!(logs::add_communication_log_watcher))
@@ -216,8 +232,13 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             people::get_company,
             security::update_company_security
         ))
-        .routes(routes!(capture::configure_channel_webhook))
-        .routes(routes!(capture::receive_call_event))
+        .routes(routes!(integrations::configure_channel_webhook))
+        .routes(routes!(
+            integrations::get_own_numbers,
+            integrations::set_own_numbers
+        ))
+        .routes(routes!(integrations::list_jobs))
+        .routes(routes!(integrations::retry_job))
         .routes(routes!(livez))
         .routes(routes!(readyz))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

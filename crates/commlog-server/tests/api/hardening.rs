@@ -10,26 +10,17 @@ use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use commlog_server::http::HttpConfig;
 use commlog_server::http::headers::{HSTS, SECURITY_HEADERS};
-use commlog_server::state::{AppState, Limits};
+use commlog_server::state::AppState;
 use http_body_util::BodyExt;
 use serde_json::json;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tower::ServiceExt;
 
 /// The application of `app` (same database and keys) under another HTTP configuration.
 fn router_with(app: &TestApp, http: HttpConfig) -> axum::Router {
     commlog_server::api::router(AppState {
-        cipher: commlog_server::crypto::SecretCipher::new(&commlog_server::secret::Secret::new(
-            [7u8; 32],
-        )),
-        store: app.store.clone(),
-        jwt: app.jwt.clone(),
-        blobs: Arc::new(commlog_server::blobs::LocalBlobStore::new(
-            std::env::temp_dir().join("commlog-hardening-blobs"),
-        )),
-        limits: Limits::default(),
         http,
+        ..app.state.clone()
     })
 }
 

@@ -33,6 +33,8 @@ pub struct TestApp {
     /// The database URL, for checks that go around the API (tampering, the CLI).
     pub url: String,
     pub router: axum::Router,
+    /// The application's state, for running its background jobs when a test wants them run.
+    pub state: AppState,
     pub store: Arc<Store>,
     pub jwt: JwtKeys,
     db: Db,
@@ -154,6 +156,7 @@ impl TestApp {
             limits: Limits {
                 max_body_bytes: 2 * 1024 * 1024,
                 max_attachment_bytes: 64 * 1024,
+                max_recording_bytes: 1024 * 1024,
             },
             // Functional tests must never be throttled; tests/api/hardening.rs checks the limits.
             http: commlog_server::http::HttpConfig {
@@ -161,14 +164,23 @@ impl TestApp {
                 login_rate_limit_per_minute: 1_000_000,
                 ..Default::default()
             },
+            jobs: Arc::new(tokio::sync::Notify::new()),
         };
         Self {
             url,
-            router: commlog_server::api::router(state),
+            router: commlog_server::api::router(state.clone()),
+            state,
             store,
             jwt,
             db,
         }
+    }
+
+    /// Runs every background job that is due (what the server's runner does continuously).
+    pub async fn run_jobs(&self) -> usize {
+        commlog_server::capture::runner::run_due(&self.state)
+            .await
+            .expect("job runner")
     }
 
     /// Runs SQL on the database directly, around every check of the application.

@@ -62,6 +62,15 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         )
         .await
         .body);
+    let job = app
+        .store
+        .enqueue_job(
+            a.id,
+            "capture",
+            &json!({"capture_event_id": Uuid::new_v4()}),
+        )
+        .await
+        .expect("job");
     let sessions = app
         .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
         .await;
@@ -79,6 +88,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("channel_id", channel),
         ("api-tokens", token),
         ("auth", session),
+        ("jobs", job),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -92,6 +102,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         format!("/api/contacts/{contact}/"),
         format!("/api/users/{rep}/sessions/"),
         "/api/api-tokens/".to_owned(),
+        "/api/jobs/".to_owned(),
     ];
     Fixture { ids, reads }
 }
@@ -140,6 +151,7 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "put" => Some(call_body(json!({}))),
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
+        "post" if path.ends_with("/link/") => Some(json!({"customer_id": Uuid::new_v4()})),
         "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
         "post" if path.ends_with("/password/") => {
             Some(json!({"new_password": "a long new password"}))
@@ -217,6 +229,7 @@ async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
         "/api/communication-attachments/",
         "/api/customers/",
         "/api/contacts/",
+        "/api/jobs/",
     ] {
         let r = app.get(path, &b.admin).await;
         let rows = r

@@ -214,6 +214,14 @@ fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
     if let Some(v) = p.is_internal {
         qb.push(" AND l.is_internal = ").push_bind(v);
     }
+    match p.unmatched {
+        Some(true) => qb.push(" AND l.customer_id IS NULL AND l.contact_id IS NULL"),
+        Some(false) => qb.push(" AND (l.customer_id IS NOT NULL OR l.contact_id IS NOT NULL)"),
+        None => qb,
+    };
+    if let Some(v) = p.call_outcome {
+        qb.push(" AND l.call_outcome = ").push_bind(v.as_str());
+    }
     if let Some(t) = p.start_time_after {
         qb.push(" AND l.start_time >= ").push_bind(DbTime::from(t));
     }

@@ -301,11 +301,15 @@ async fn match_participants(
         .iter()
         .filter_map(|p| p.email.clone())
         .collect();
-    let phones: Vec<String> = draft
+    let mut phones: Vec<String> = draft
         .participants
         .iter()
         .filter_map(|p| p.phone.clone())
         .collect();
+    // The company's own numbers are never a customer's: a call from the support line to a
+    // customer matches the customer at the other end only.
+    let own = own_numbers_among(tx, company, &phones).await?;
+    phones.retain(|p| !own.contains(p));
     let mut contact_hits: Vec<(String, Uuid, Option<Uuid>)> = Vec::new();
     let mut user_hits: Vec<(String, Uuid)> = Vec::new();
     for (values, sql) in [
@@ -357,6 +361,9 @@ async fn match_participants(
     for p in draft.participants.iter_mut() {
         let address = p.email.clone().or_else(|| p.phone.clone());
         let Some(address) = address else { continue };
+        if own.contains(&address) {
+            continue;
+        }
         if p.user_id.is_none() {
             p.user_id = user_hits
                 .iter()
@@ -377,7 +384,53 @@ async fn match_participants(
         draft.contact_id = Some(contact);
         draft.customer_id = draft.customer_id.or(customer);
     }
+    if draft.customer_id.is_none() && draft.contact_id.is_none() {
+        draft.customer_id = customer_by_phone(tx, company, &phones).await?;
+    }
     Ok(())
+}
+
+/// Which of `phones` are the company's own numbers.
+async fn own_numbers_among(tx: &mut Tx, company: Uuid, phones: &[String]) -> StoreResult<Vec<String>> {
+    if phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = QueryBuilder::<Db>::new("SELECT phone FROM company_own_numbers WHERE company_id = ");
+    qb.push_bind(company).push(" AND phone IN (");
+    let mut sep = qb.separated(", ");
+    for v in phones.iter().take(500) {
+        sep.push_bind(v.clone());
+    }
+    qb.push(")");
+    let rows = qb.build().fetch_all(&mut **tx).await?;
+    rows.iter().map(|r| Ok(r.try_get("phone")?)).collect()
+}
+
+/// The customer a number belongs to when no contact has it: a number a user linked to the
+/// customer first (their latest decision), then the customer's own phone — the oldest
+/// customer when several share one.
+async fn customer_by_phone(tx: &mut Tx, company: Uuid, phones: &[String]) -> StoreResult<Option<Uuid>> {
+    if phones.is_empty() {
+        return Ok(None);
+    }
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT customer_id, rank, created_at FROM (SELECT n.customer_id, 1 AS rank, n.created_at FROM customer_numbers n \
+         JOIN customers c ON c.company_id = n.company_id AND c.id = n.customer_id WHERE NOT c.is_deleted AND n.company_id = ",
+    );
+    qb.push_bind(company).push(" AND n.phone IN (");
+    let mut sep = qb.separated(", ");
+    for v in phones.iter().take(500) {
+        sep.push_bind(v.clone());
+    }
+    qb.push(") UNION ALL SELECT id AS customer_id, 2 AS rank, created_at FROM customers WHERE NOT is_deleted AND company_id = ");
+    qb.push_bind(company).push(" AND phone IN (");
+    let mut sep = qb.separated(", ");
+    for v in phones.iter().take(500) {
+        sep.push_bind(v.clone());
+    }
+    qb.push(")) AS hits ORDER BY rank, created_at LIMIT 1");
+    let row = qb.build().fetch_optional(&mut **tx).await?;
+    row.map(|r| Ok(r.try_get("customer_id")?)).transpose()
 }
 
 async fn check_participant_refs(

@@ -81,6 +81,27 @@ impl Engine<Db> {
         fetch(&mut conn, scope, id, false).await
     }
 
+    /// The live log an item at a source became (a call, a message), if the caller can see it.
+    pub(crate) async fn find_log_by_external(&self, scope: &Scope, source: &str, external_id: &str) -> StoreResult<Option<CommunicationLog>> {
+        let mut conn = self.read.acquire().await?;
+        let id: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM crm_communication_logs WHERE company_id = $1 AND source = $2 AND external_id = $3 AND NOT is_deleted",
+        )
+        .bind(scope.company_id())
+        .bind(source)
+        .bind(external_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        match id {
+            Some(id) => match fetch(&mut conn, scope, id, false).await {
+                Ok(log) => Ok(Some(log)),
+                Err(StoreError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
+        }
+    }
+
     pub(crate) async fn create_log(
         &self,
         scope: &Scope,
@@ -545,6 +566,7 @@ fn build(
         end_time: d.end_time.map(time_fmt::normalize),
         duration_minutes: derived.duration_minutes,
         duration_seconds: derived.duration_seconds,
+        call_outcome: d.call_outcome,
         content: d.content.clone(),
         summary: d.summary.clone(),
         transcription: d.transcription.clone(),
@@ -575,11 +597,11 @@ fn build(
 }
 
 /// The columns a create and an update both write, in the order [`bind_editable`] binds them.
-const EDITABLE_COLUMNS: [&str; 28] = [
+const EDITABLE_COLUMNS: [&str; 29] = [
     "customer_id", "contact_id", "assigned_to_user_id", "updated_by_user_id", "team_id", "communication_type", "channel",
     "direction", "subject", "start_time", "end_time", "duration_minutes", "duration_seconds", "content", "summary",
     "transcription", "priority", "status", "is_internal", "sentiment", "sentiment_score", "key_topics",
-    "requires_follow_up", "follow_up_assigned_to", "follow_up_date", "follow_up_status", "thread_id", "updated_at",
+    "requires_follow_up", "follow_up_assigned_to", "follow_up_date", "follow_up_status", "thread_id", "call_outcome", "updated_at",
 ];
 
 type LogQuery<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments>;
@@ -612,6 +634,7 @@ fn bind_editable<'q>(q: LogQuery<'q>, l: &CommunicationLog) -> LogQuery<'q> {
         .bind(DbTime::opt(l.follow_up_date))
         .bind(l.follow_up_status.map(|s| s.as_str()))
         .bind(l.thread_id)
+        .bind(l.call_outcome.map(|o| o.as_str()))
         .bind(DbTime::from(l.updated_at))
 }
 

@@ -16,7 +16,7 @@ const CATEGORY_COLUMNS: &str = "id, company_id, category_name, category_code, de
     is_default, default_priority, auto_categorization, color, icon, created_at, updated_at";
 const CHANNEL_COLUMNS: &str = "id, company_id, channel_name, channel_code, channel_type, description, is_active, is_default, \
     requires_authentication, api_endpoint, api_key, webhook_url, auto_transcription, sentiment_analysis, auto_categorization, \
-    created_at, updated_at";
+    provider, webhook_secret IS NOT NULL AS webhook_configured, record_calls, created_at, updated_at";
 
 impl Engine<Db> {
     pub(crate) async fn list_categories(
@@ -235,7 +235,7 @@ impl Engine<Db> {
         sqlx::query(
             "INSERT INTO crm_channel_configurations (company_id, id, channel_name, channel_code, channel_type, description, is_active, \
              is_default, requires_authentication, api_endpoint, api_key, webhook_url, auto_transcription, sentiment_analysis, \
-             auto_categorization, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+             auto_categorization, record_calls, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)",
         )
         .bind(scope.company_id())
         .bind(id)
@@ -252,6 +252,7 @@ impl Engine<Db> {
         .bind(i.auto_transcription.unwrap_or(false))
         .bind(i.sentiment_analysis.unwrap_or(false))
         .bind(i.auto_categorization.unwrap_or(false))
+        .bind(i.record_calls.unwrap_or(false))
         .bind(DbTime::from(time_fmt::now()))
         .execute(&mut *tx)
         .await
@@ -304,7 +305,7 @@ impl Engine<Db> {
         sqlx::query(
             "UPDATE crm_channel_configurations SET channel_name = $1, channel_type = $2, description = $3, is_active = $4, is_default = $5, \
              requires_authentication = $6, api_endpoint = $7, api_key = $8, webhook_url = $9, auto_transcription = $10, \
-             sentiment_analysis = $11, auto_categorization = $12, updated_at = $13 WHERE company_id = $14 AND id = $15",
+             sentiment_analysis = $11, auto_categorization = $12, record_calls = $13, updated_at = $14 WHERE company_id = $15 AND id = $16",
         )
         .bind(&name)
         .bind(i.channel_type.unwrap_or(b.channel_type).as_str())
@@ -318,12 +319,13 @@ impl Engine<Db> {
         .bind(i.auto_transcription.unwrap_or(b.auto_transcription))
         .bind(i.sentiment_analysis.unwrap_or(b.sentiment_analysis))
         .bind(i.auto_categorization.unwrap_or(b.auto_categorization))
+        .bind(i.record_calls.unwrap_or(b.record_calls))
         .bind(DbTime::from(time_fmt::now()))
         .bind(scope.company_id())
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        let changes = json!({"is_active": i.is_active, "api_key_changed": i.api_key.is_some()});
+        let changes = json!({"is_active": i.is_active, "api_key_changed": i.api_key.is_some(), "record_calls": i.record_calls});
         audit::record(
             &mut tx,
             scope,

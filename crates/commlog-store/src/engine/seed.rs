@@ -24,7 +24,7 @@ impl Engine<Db> {
                 "INSERT INTO crm_communication_logs (company_id, id, customer_id, contact_id, assigned_to_user_id, created_by_user_id, \
                  team_id, communication_type, channel, direction, subject, start_time, end_time, duration_minutes, duration_seconds, \
                  content, summary, priority, status, is_internal, sentiment, sentiment_score, key_topics, requires_follow_up, \
-                 follow_up_assigned_to, follow_up_date, follow_up_status, source, external_id, created_at, updated_at, is_deleted, thread_id) ",
+                 follow_up_assigned_to, follow_up_date, follow_up_status, source, external_id, created_at, updated_at, is_deleted, thread_id, call_outcome) ",
             );
             qb.push_values(chunk, |mut b, s| {
                 let l = &s.log;
@@ -60,7 +60,8 @@ impl Engine<Db> {
                     .push_bind(DbTime::from(l.created_at))
                     .push_bind(DbTime::from(l.updated_at))
                     .push_bind(false)
-                    .push_bind(l.thread_id);
+                    .push_bind(l.thread_id)
+                    .push_bind(l.call_outcome.map(|o| o.as_str()));
             });
             qb.build().execute(&mut *tx).await?;
 

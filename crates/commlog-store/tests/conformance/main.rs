@@ -43,6 +43,7 @@ macro_rules! conformance {
 
 mod access;
 mod attachments;
+mod capture;
 mod create;
 mod delete;
 mod fixtures;
