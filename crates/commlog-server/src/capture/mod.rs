@@ -34,7 +34,7 @@ pub mod kind {
 }
 
 /// Processes the captured event a `capture` job names.
-pub async fn process(app: &AppState, job: &Job) -> Result<(), JobError> {
+pub async fn process(app: &AppState, job: &Job, scopes: &runner::Scopes) -> Result<(), JobError> {
     let id = job
         .payload
         .get("capture_event_id")
@@ -51,9 +51,7 @@ pub async fn process(app: &AppState, job: &Job) -> Result<(), JobError> {
         .await?
         .filter(|c| c.company_id == job.company_id)
         .ok_or_else(|| JobError::permanent("the event's channel no longer exists"))?;
-    let scope = crate::import::acting_scope(&app.store, job.company_id, None)
-        .await
-        .map_err(JobError::retry)?;
+    let scope = scopes.of(app, job.company_id).await?;
     let (log_id, outcome) = match event.kind.as_str() {
         kind::CALL => calls::process_call(app, &scope, &event, &channel).await?,
         kind::RECORDING => recordings::process_recording(app, &scope, &event, &channel).await?,

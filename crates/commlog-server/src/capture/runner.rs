@@ -4,12 +4,19 @@
 
 use crate::state::AppState;
 use commlog_domain::records::Job;
+use commlog_store::Scope;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// How long a claimed job is this runner's before another may take it over.
 const LEASE: time::Duration = time::Duration::minutes(5);
 /// Jobs claimed at a time.
-const BATCH: i64 = 16;
+const BATCH: i64 = 64;
+/// Jobs (of different subjects) run at once.
+const PARALLEL: usize = 8;
 /// How often the runner looks for due jobs when nothing wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -40,24 +47,80 @@ impl From<commlog_store::StoreError> for JobError {
     }
 }
 
-/// Runs every job that is due now, until none is left; returns how many ran.
+/// Runs every job that is due now, until none is left; returns how many ran. Jobs run
+/// concurrently, except those of one subject (a call, a message: the payload's `serial`), which
+/// run one after another in the order they were queued.
 pub async fn run_due(app: &AppState) -> anyhow::Result<usize> {
+    let scopes = Scopes::default();
     let mut ran = 0;
     loop {
         let jobs = app.store.claim_jobs(BATCH, LEASE).await?;
         if jobs.is_empty() {
             return Ok(ran);
         }
+        ran += jobs.len();
+        let mut groups: Vec<Vec<Job>> = Vec::new();
+        let mut by_serial: HashMap<String, usize> = HashMap::new();
         for job in jobs {
-            run_one(app, &job).await?;
-            ran += 1;
+            // A job without a subject is a group of its own.
+            let serial = job
+                .payload
+                .get("serial")
+                .and_then(|v| v.as_str())
+                .map_or_else(|| job.id.to_string(), str::to_owned);
+            match by_serial.get(&serial) {
+                Some(&i) => groups[i].push(job),
+                None => {
+                    by_serial.insert(serial, groups.len());
+                    groups.push(vec![job]);
+                }
+            }
         }
+        let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(groups)
+            .map(|group| {
+                let scopes = &scopes;
+                async move {
+                    for job in &group {
+                        run_one(app, job, scopes).await?;
+                    }
+                    Ok(())
+                }
+            })
+            .buffer_unordered(PARALLEL)
+            .collect()
+            .await;
+        results.into_iter().collect::<anyhow::Result<()>>()?;
     }
 }
 
-async fn run_one(app: &AppState, job: &Job) -> anyhow::Result<()> {
+/// Who jobs act as in each company (its first active admin), looked up once per run.
+#[derive(Default)]
+pub struct Scopes(Mutex<HashMap<Uuid, Scope>>);
+
+impl Scopes {
+    pub async fn of(&self, app: &AppState, company: Uuid) -> Result<Scope, JobError> {
+        if let Some(s) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&company)
+        {
+            return Ok(s.clone());
+        }
+        let scope = crate::import::acting_scope(&app.store, company, None)
+            .await
+            .map_err(JobError::retry)?;
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(company, scope.clone());
+        Ok(scope)
+    }
+}
+
+async fn run_one(app: &AppState, job: &Job, scopes: &Scopes) -> anyhow::Result<()> {
     let outcome = match job.kind.as_str() {
-        crate::capture::CAPTURE_JOB => crate::capture::process(app, job).await,
+        crate::capture::CAPTURE_JOB => crate::capture::process(app, job, scopes).await,
         other => Err(JobError::Permanent(format!(
             "no handler for jobs of kind {other}"
         ))),

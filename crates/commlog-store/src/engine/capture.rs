@@ -97,7 +97,9 @@ impl Engine<Db> {
         .execute(&mut *tx)
         .await?;
         let record = if inserted.rows_affected() == 1 {
-            jobs::enqueue(&mut tx, e.company_id, CAPTURE_JOB, &json!({"capture_event_id": id})).await?;
+            // Events of one subject are processed in order; the runner reads `serial` for that.
+            let serial = format!("{}:{}", e.provider, e.subject.as_deref().unwrap_or(&id.to_string()));
+            jobs::enqueue(&mut tx, e.company_id, CAPTURE_JOB, &json!({"capture_event_id": id, "serial": serial})).await?;
             CaptureRecord { id, new: true, processed: false }
         } else {
             let r = sqlx::query("SELECT id, processed_at FROM capture_events WHERE company_id = $1 AND provider = $2 AND dedupe_key = $3")

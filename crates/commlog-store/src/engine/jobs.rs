@@ -5,7 +5,7 @@
 //! is claimed again: job handlers are idempotent.
 
 use super::audit::{self, Tx};
-use super::{Db, rows};
+use super::{Db, dialect, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::JobStatus;
 use commlog_domain::records::Job;
@@ -67,40 +67,27 @@ impl Engine<Db> {
     }
 
     /// Claims up to `limit` due jobs, of any company, for `lease`: queued jobs whose time has
-    /// come, and running jobs whose runner's lease ran out. Each claim is a conditional update,
-    /// so two runners never hold the same job.
+    /// come, and running jobs whose runner's lease ran out. One statement picks and marks them
+    /// (skipping rows another runner is claiming), so two runners never hold the same job.
     pub(crate) async fn claim_jobs(&self, limit: i64, lease: Duration) -> StoreResult<Vec<Job>> {
         let now = time_fmt::now();
-        let candidates = sqlx::query(
-            "SELECT company_id, id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-             OR (status = 'running' AND locked_until < $1) ORDER BY run_at LIMIT $2",
-        )
-        .bind(DbTime::from(now))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?;
-        let mut claimed = Vec::with_capacity(candidates.len());
-        for c in candidates {
-            let (company, id): (Uuid, Uuid) = (c.try_get("company_id")?, c.try_get("id")?);
-            let mut tx = self.begin_write().await?;
-            let done = sqlx::query(
-                "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $1 \
-                 WHERE company_id = $2 AND id = $3 AND ((status = 'queued' AND run_at <= $4) OR (status = 'running' AND locked_until < $4))",
-            )
+        let sql = format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $1 \
+             WHERE (company_id, id) IN (SELECT company_id, id FROM jobs WHERE (status = 'queued' AND run_at <= $2) \
+             OR (status = 'running' AND locked_until < $2) ORDER BY run_at LIMIT $3{}) RETURNING {JOB_COLUMNS}",
+            dialect::SKIP_LOCKED
+        );
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(DbTime::from(now + lease))
-            .bind(company)
-            .bind(id)
             .bind(DbTime::from(now))
-            .execute(&mut *tx)
+            .bind(limit)
+            .fetch_all(&mut *tx)
             .await?;
-            if done.rows_affected() == 1 {
-                let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 AND id = $2");
-                let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company).bind(id).fetch_one(&mut *tx).await?;
-                claimed.push(job(&r)?);
-            }
-            tx.commit().await?;
-        }
-        Ok(claimed)
+        tx.commit().await?;
+        let mut jobs = rows.iter().map(job).collect::<StoreResult<Vec<_>>>()?;
+        jobs.sort_by_key(|j| (j.run_at, j.created_at, j.id));
+        Ok(jobs)
     }
 
     /// Marks a claimed job done.

@@ -41,3 +41,7 @@ pub(crate) async fn set_tx_tenant(
 
 /// Locks the assignee row while their open communications are counted.
 pub(crate) const FOR_UPDATE_OF_USERS: &str = " FOR UPDATE OF u";
+
+/// Appended to the SELECT that picks jobs to claim, so concurrent runners skip each other's
+/// rows instead of waiting (SQLite has one writer: nothing to skip).
+pub(crate) const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";

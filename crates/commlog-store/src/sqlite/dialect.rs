@@ -38,3 +38,7 @@ pub(crate) async fn set_tx_tenant(
 ) -> Result<(), sqlx::Error> {
     Ok(())
 }
+
+/// Appended to the SELECT that picks jobs to claim, so concurrent runners skip each other's
+/// rows instead of waiting (SQLite has one writer: nothing to skip).
+pub(crate) const SKIP_LOCKED: &str = "";

@@ -169,6 +169,22 @@ async fn jobs_are_leased_retried_and_dead_lettered(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+async fn concurrent_runners_never_claim_the_same_job(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    for n in 0..60 {
+        db.enqueue_job(acme.id, "capture", &json!({"n": n})).await?;
+    }
+    let claims = (0..4).map(|_| db.claim_jobs(20, Duration::minutes(5)));
+    let mut ids = Vec::new();
+    for claimed in futures_util::future::join_all(claims).await {
+        ids.extend(claimed?.into_iter().map(|j| j.id));
+    }
+    let distinct: std::collections::BTreeSet<Uuid> = ids.iter().copied().collect();
+    assert_eq!(distinct.len(), ids.len(), "a job was claimed twice");
+    assert_eq!(ids.len(), 60, "every due job was claimed once");
+    Ok(())
+}
+
 async fn threads_and_delivery_states_are_kept_per_company(db: &TestDb) -> Result<()> {
     let acme = company(db, "Acme").await?;
     let other = company(db, "Other").await?;
@@ -295,6 +311,7 @@ async fn callers_match_by_rank_never_through_own_numbers(db: &TestDb) -> Result<
 conformance!(
     events_are_stored_once_with_their_job,
     jobs_are_leased_retried_and_dead_lettered,
+    concurrent_runners_never_claim_the_same_job,
     threads_and_delivery_states_are_kept_per_company,
     callers_match_by_rank_never_through_own_numbers,
 );

@@ -153,6 +153,10 @@ async fn signed_call_events_become_one_log_per_call(app: &TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "signed but unreadable"
     );
+    let mut huge = signed(&url, &event("pbx-2", "answered"), SECRET, 0);
+    *huge.body_mut() = Body::from(vec![b' '; commlog_ingest::MAX_WEBHOOK_BYTES + 1]);
+    let r = app.send(huge).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{:?}", r.body);
     assert_eq!(stored_events(app, &c).await, events, "nothing was stored");
     app.run_jobs().await;
     assert_eq!(app.count_logs(&c).await, 1);
