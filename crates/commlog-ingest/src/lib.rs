@@ -16,6 +16,7 @@
 pub mod cdr;
 mod cdr_fields;
 pub mod cdr_profile;
+pub mod email;
 pub mod error;
 pub mod event;
 mod form;
