@@ -416,3 +416,23 @@ pub struct Job {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<OffsetDateTime>,
 }
+
+/// A message that could not be captured, kept with the reason so it can be retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct QuarantinedEmail {
+    pub id: Uuid,
+    /// Where it came from (`upload`, `import:<file>`, `smtp`, `imap:<account>`).
+    pub origin: String,
+    pub reason: String,
+    pub size_bytes: i64,
+    #[serde(skip)]
+    pub blob_key: String,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub retried_at: Option<OffsetDateTime>,
+    /// The log it became on a retry.
+    pub communication_log_id: Option<Uuid>,
+}

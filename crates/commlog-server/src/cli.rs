@@ -99,6 +99,35 @@ pub enum ImportCommand {
         #[arg(long)]
         as_user: Option<String>,
     },
+    /// E-mail messages: `.eml` files, or folders of them (maildir `cur`/`new` folders too).
+    Eml {
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        company_id: Uuid,
+        /// The user the logs are attributed to (default: the company's first active admin).
+        #[arg(long)]
+        as_user: Option<String>,
+    },
+    /// Every message of an mbox file (`-` for standard input).
+    Mbox {
+        file: PathBuf,
+        #[arg(long)]
+        company_id: Uuid,
+        /// The user the logs are attributed to (default: the company's first active admin).
+        #[arg(long)]
+        as_user: Option<String>,
+    },
+    /// A maildir (its `cur` and `new` messages, in every folder below it).
+    Maildir {
+        dir: PathBuf,
+        #[arg(long)]
+        company_id: Uuid,
+        /// The user the logs are attributed to (default: the company's first active admin).
+        #[arg(long)]
+        as_user: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -258,6 +287,73 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string(&report)?);
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Eml {
+                    paths,
+                    company_id,
+                    as_user,
+                },
+        } => {
+            import_email_files(
+                cli.database_url.expose(),
+                &cli.data_dir,
+                paths,
+                company_id,
+                as_user,
+            )
+            .await
+        }
+        Command::Import {
+            command:
+                ImportCommand::Maildir {
+                    dir,
+                    company_id,
+                    as_user,
+                },
+        } => {
+            import_email_files(
+                cli.database_url.expose(),
+                &cli.data_dir,
+                vec![dir],
+                company_id,
+                as_user,
+            )
+            .await
+        }
+        Command::Import {
+            command:
+                ImportCommand::Mbox {
+                    file,
+                    company_id,
+                    as_user,
+                },
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let blobs = LocalBlobStore::new(cli.data_dir.join("blobs"));
+            let capture = crate::email_import::command_line_capture(
+                &store,
+                &blobs,
+                company_id,
+                as_user.as_deref(),
+            )
+            .await?;
+            let name = file.display().to_string();
+            let report = if file.as_os_str() == "-" {
+                crate::email_import::import_mbox(
+                    &capture,
+                    "stdin",
+                    std::io::BufReader::new(std::io::stdin()),
+                )
+                .await?
+            } else {
+                let f = std::fs::File::open(&file).with_context(|| format!("opening {name}"))?;
+                crate::email_import::import_mbox(&capture, &name, std::io::BufReader::new(f))
+                    .await?
+            };
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Seal,
         } => {
@@ -323,6 +419,23 @@ async fn migrated(url: &str) -> Result<Store> {
 }
 
 /// The token-signing secret: `COMMLOG_JWT_SECRET`, else a random one kept in the data directory.
+async fn import_email_files(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    paths: Vec<PathBuf>,
+    company_id: Uuid,
+    as_user: Option<String>,
+) -> Result<()> {
+    let store = migrated(database_url).await?;
+    let blobs = LocalBlobStore::new(data_dir.join("blobs"));
+    let capture =
+        crate::email_import::command_line_capture(&store, &blobs, company_id, as_user.as_deref())
+            .await?;
+    let report = crate::email_import::import_files(&capture, &paths).await?;
+    println!("{}", serde_json::to_string(&report)?);
+    Ok(())
+}
+
 fn jwt_secret(data_dir: &std::path::Path) -> Result<Secret<Vec<u8>>> {
     if let Ok(s) = std::env::var("COMMLOG_JWT_SECRET") {
         if s.len() < 32 {

@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod capture;
 pub mod cli;
 pub mod crypto;
+pub mod email_import;
 pub mod error;
 pub mod extract;
 pub mod http;

@@ -23,6 +23,8 @@ macro_rules! engine_modules {
         mod companies;
         #[path = "../engine/customers.rs"]
         mod customers;
+        #[path = "../engine/email.rs"]
+        mod email;
         #[path = "../engine/identity.rs"]
         mod identity;
         #[path = "../engine/jobs.rs"]

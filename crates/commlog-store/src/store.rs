@@ -411,6 +411,17 @@ delegate! {
     fn fail_job(&self, company_id: Uuid, id: Uuid, error: &str, permanent: bool) -> StoreResult<commlog_domain::JobStatus> => company_id;
     fn list_jobs(&self, scope: &Scope, status: Option<commlog_domain::JobStatus>, limit: i64) -> StoreResult<Vec<Job>> => scope;
     fn retry_job(&self, scope: &Scope, id: Uuid) -> StoreResult<Job> => scope;
+    /// Notes that a captured e-mail was seen in a mailbox.
+    fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
+    fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;
+    /// Keeps a message that could not be captured, with the reason.
+    fn quarantine_email(&self, scope: &Scope, origin: &str, reason: &str, size: i64, blob_key: &str) -> StoreResult<QuarantinedEmail> => scope;
+    fn list_quarantined_emails(&self, scope: &Scope, open: bool, limit: i64) -> StoreResult<Vec<QuarantinedEmail>> => scope;
+    fn get_quarantined_email(&self, scope: &Scope, id: Uuid) -> StoreResult<QuarantinedEmail> => scope;
+    fn mark_quarantine_retried(&self, scope: &Scope, id: Uuid, reason: Option<&str>, log_id: Option<Uuid>) -> StoreResult<QuarantinedEmail> => scope;
+    /// The thread one of these keys belongs to.
+    fn find_thread(&self, company_id: Uuid, source: &str, keys: &[String]) -> StoreResult<Option<Uuid>> => company_id;
+    fn link_thread_keys(&self, company_id: Uuid, source: &str, keys: &[String], thread: Uuid) -> StoreResult<()> => company_id;
     /// The company's own phone numbers.
     fn own_numbers(&self, scope: &Scope) -> StoreResult<Vec<String>> => scope;
     fn set_own_numbers(&self, scope: &Scope, numbers: &[String]) -> StoreResult<Vec<String>> => scope;

@@ -3,6 +3,7 @@
 //! for unknown routes).
 
 pub mod attachments;
+pub mod email;
 pub mod integrations;
 pub mod logs;
 pub mod people;
@@ -41,6 +42,7 @@ use utoipa_axum::routes;
         (name = "people", description = "Users, teams, customers and contacts"),
         (name = "auth", description = "Sign-in, sessions and MFA"),
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
+        (name = "email", description = "E-mail captured from uploads, imports and the forwarding address"),
         (name = "capture", description = "Calls and messages captured from telephony and messaging providers"),
         (name = "health", description = "Probes"),
     )
@@ -136,6 +138,7 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(attachments::get_communication_attachment))
         .routes(routes!(attachments::download_communication_attachment))
+        .routes(routes!(email::import_email))
         .layer(DefaultBodyLimit::max(
             limits.max_attachment_bytes + 64 * 1024,
         ));
@@ -238,6 +241,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             integrations::set_own_numbers
         ))
         .routes(routes!(integrations::list_jobs))
+        .routes(routes!(email::list_quarantined_emails))
+        .routes(routes!(email::retry_quarantined_email))
         .routes(routes!(integrations::retry_job))
         .routes(routes!(livez))
         .routes(routes!(readyz))

@@ -5,6 +5,7 @@
 //! attaches a recording. Every step is idempotent: a job that ran half-way runs again safely.
 
 mod calls;
+pub mod email;
 pub mod fetch;
 pub mod integration;
 mod messages;

@@ -7,6 +7,7 @@ mod auth;
 mod capture;
 mod cli;
 mod contract;
+mod email;
 mod errors;
 mod hardening;
 mod identity;

@@ -71,6 +71,18 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         )
         .await
         .expect("job");
+    let quarantined = app
+        .store
+        .quarantine_email(
+            &commlog_store::Scope::admin(a.id, a.admin_id),
+            "upload:x.eml",
+            "not mail",
+            3,
+            "quarantine/none",
+        )
+        .await
+        .expect("quarantine")
+        .id;
     let sessions = app
         .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
         .await;
@@ -89,6 +101,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("api-tokens", token),
         ("auth", session),
         ("jobs", job),
+        ("email-quarantine", quarantined),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -103,6 +116,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         format!("/api/users/{rep}/sessions/"),
         "/api/api-tokens/".to_owned(),
         "/api/jobs/".to_owned(),
+        "/api/email-quarantine/".to_owned(),
     ];
     Fixture { ids, reads }
 }
@@ -230,6 +244,7 @@ async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
         "/api/customers/",
         "/api/contacts/",
         "/api/jobs/",
+        "/api/email-quarantine/",
     ] {
         let r = app.get(path, &b.admin).await;
         let rows = r

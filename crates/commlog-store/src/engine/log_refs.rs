@@ -387,7 +387,36 @@ async fn match_participants(
     if draft.customer_id.is_none() && draft.contact_id.is_none() {
         draft.customer_id = customer_by_phone(tx, company, &phones).await?;
     }
+    if draft.customer_id.is_none() && draft.contact_id.is_none() {
+        let outsiders: Vec<String> = draft
+            .participants
+            .iter()
+            .filter(|p| p.user_id.is_none())
+            .filter_map(|p| p.email.as_deref()?.rsplit_once('@').map(|(_, d)| d.to_owned()))
+            .collect();
+        draft.customer_id = customer_by_domain(tx, company, &outsiders).await?;
+    }
     Ok(())
+}
+
+/// The customer whose e-mail domain one of `domains` is (the oldest, when several share it) —
+/// never by a domain the company's own users have.
+async fn customer_by_domain(tx: &mut Tx, company: Uuid, domains: &[String]) -> StoreResult<Option<Uuid>> {
+    if domains.is_empty() {
+        return Ok(None);
+    }
+    let mut qb = QueryBuilder::<Db>::new("SELECT c.id FROM customers c WHERE NOT c.is_deleted AND c.company_id = ");
+    qb.push_bind(company).push(" AND c.email_domain IN (");
+    let mut sep = qb.separated(", ");
+    for d in domains.iter().take(500) {
+        sep.push_bind(d.to_lowercase());
+    }
+    qb.push(
+        ") AND NOT EXISTS (SELECT 1 FROM users u WHERE u.company_id = c.company_id AND u.email LIKE '%@' || c.email_domain) \
+         ORDER BY c.created_at LIMIT 1",
+    );
+    let row = qb.build().fetch_optional(&mut **tx).await?;
+    row.map(|r| Ok(r.try_get("id")?)).transpose()
 }
 
 /// Which of `phones` are the company's own numbers.

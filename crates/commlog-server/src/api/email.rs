@@ -1,0 +1,158 @@
+//! E-mail capture through the API: uploading `.eml` files or mboxes, and the quarantine of
+//! messages that could not be captured (listed with their reasons, retried on demand).
+
+use crate::auth::Auth;
+use crate::capture::email::{EmailCapture, EmailImportReport};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery, too_large};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use commlog_domain::Permission;
+use commlog_domain::records::QuarantinedEmail;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+/// The multipart form of an e-mail upload (documentation only).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the multipart form for the OpenAPI document; never built"
+)]
+pub struct EmailUpload {
+    /// One `.eml` message or an mbox of many.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// Import e-mail: one `.eml` message or an mbox (multipart field `file`). Each message becomes
+/// a threaded, matched log with its attachments, or is quarantined with the reason.
+#[utoipa::path(post, path = "/api/email-imports/", tag = "email",
+    request_body(content = EmailUpload, content_type = "multipart/form-data"),
+    responses((status = 200, body = EmailImportReport), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn import_email(
+    State(app): State<AppState>,
+    auth: Auth,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<EmailImportReport>> {
+    auth.require(Permission::CreateLog)?;
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the mail as multipart/form-data: {}", e.body_text()),
+        )
+    })?;
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let limit = app.limits.max_attachment_bytes;
+    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field
+            .file_name()
+            .unwrap_or("upload")
+            .chars()
+            .take(200)
+            .collect();
+        let mut data = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+            if data.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            data.extend_from_slice(&chunk);
+        }
+        file = Some((name, data));
+    }
+    let (name, data) =
+        file.ok_or_else(|| ApiError::field("file", "required", "a file is required"))?;
+    let capture =
+        EmailCapture::new(&app.store, app.blobs.as_ref(), auth.scope.clone(), limit).await?;
+    let report = if crate::email_import::looks_like_mbox(&data) {
+        crate::email_import::import_mbox(&capture, &name, data.as_slice())
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        let mut report = EmailImportReport::default();
+        let outcome = capture
+            .ingest(&data, &format!("upload:{name}"))
+            .await
+            .map_err(ApiError::internal)?;
+        report.add(&name, &outcome);
+        report
+    };
+    Ok(Json(report))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        ApiError::bad_request(
+            "malformed_multipart",
+            format!(
+                "the upload is not valid multipart/form-data: {}",
+                e.body_text()
+            ),
+        )
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QuarantineQuery {
+    /// Only messages not captured since (default `true`).
+    pub open: Option<bool>,
+    /// At most this many, newest first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// Messages that could not be captured, with the reason (admins).
+#[utoipa::path(get, path = "/api/email-quarantine/", tag = "email", params(QuarantineQuery),
+    responses((status = 200, body = Vec<QuarantinedEmail>)), security(("bearer" = [])))]
+pub async fn list_quarantined_emails(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<QuarantineQuery>,
+) -> ApiResult<Json<Vec<QuarantinedEmail>>> {
+    auth.require(Permission::ManageIntegrations)?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            "out_of_range",
+            "limit must be 1 to 1000",
+        ));
+    }
+    Ok(Json(
+        app.store
+            .list_quarantined_emails(&auth.scope, q.open.unwrap_or(true), i64::from(limit))
+            .await?,
+    ))
+}
+
+/// Try a quarantined message again (admins): it becomes a log, or stays with the new reason.
+#[utoipa::path(post, path = "/api/email-quarantine/{id}/retry/", tag = "email", params(("id" = Uuid, Path)),
+    responses((status = 200, body = QuarantinedEmail), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn retry_quarantined_email(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<QuarantinedEmail>> {
+    auth.require(Permission::ManageIntegrations)?;
+    let q = app.store.get_quarantined_email(&auth.scope, id).await?;
+    let capture = EmailCapture::new(
+        &app.store,
+        app.blobs.as_ref(),
+        auth.scope.clone(),
+        app.limits.max_attachment_bytes,
+    )
+    .await?;
+    Ok(Json(capture.retry(&q).await.map_err(ApiError::internal)?))
+}

@@ -1,0 +1,401 @@
+//! E-mail messages → logs. One pipeline for every way mail arrives (upload, `commlog import`,
+//! the SMTP forwarding address): parse, deduplicate (Message-ID, or the content hash without
+//! one), thread, match, store with attachments and the original message, or quarantine with
+//! the reason when the message cannot be captured.
+//!
+//! - Direction: mail from one of the company's users, or from a domain its users have, is
+//!   outbound (internal when every recipient is the company's too); the rest is inbound.
+//! - Threads: `References`/`In-Reply-To` first; then, for clients that drop those headers, the
+//!   same subject (without `Re:`/`Fwd:` prefixes) with the same outside party.
+//! - Machine-sent mail (auto-replies, bounces, bulk) is captured with the tag `automated`.
+
+use crate::blobs::BlobStore;
+use commlog_domain::records::{NewAttachment, QuarantinedEmail};
+use commlog_domain::{
+    AttachmentStatus, CommunicationType, Direction, NewCommunicationLog, NewParticipant,
+    ParticipantRole, new_id,
+};
+use commlog_ingest::email::{EmailLimits, Mailbox, ParsedEmail, parse_email, thread_subject};
+use commlog_store::{Scope, Store, StoreError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// The source of e-mail logs; their `external_id` is the Message-ID.
+pub const EMAIL_SOURCE: &str = "email";
+/// The channel e-mail logs go to.
+const EMAIL_CHANNEL: &str = "email";
+/// Domains anyone can have an address at: a user's address there makes no one else internal.
+const PUBLIC_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "yahoo.com",
+    "icloud.com",
+    "me.com",
+    "aol.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "proton.me",
+    "protonmail.com",
+    "yandex.ru",
+    "mail.ru",
+];
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailOutcome {
+    Imported(Uuid),
+    /// Already captured (seen again in this mailbox, which is noted).
+    Duplicate(Uuid),
+    Quarantined {
+        id: Uuid,
+        reason: String,
+    },
+}
+
+/// What an import did; the first items that were not imported are listed with their reasons.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct EmailImportReport {
+    pub imported: u64,
+    pub duplicates: u64,
+    pub quarantined: u64,
+    /// Up to 100 quarantined items: which message (file, or position in the mbox) and why.
+    pub quarantined_items: Vec<QuarantinedItem>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QuarantinedItem {
+    pub item: String,
+    pub reason: String,
+    pub quarantine_id: Uuid,
+}
+
+impl EmailImportReport {
+    pub fn add(&mut self, item: &str, outcome: &EmailOutcome) {
+        match outcome {
+            EmailOutcome::Imported(_) => self.imported += 1,
+            EmailOutcome::Duplicate(_) => self.duplicates += 1,
+            EmailOutcome::Quarantined { id, reason } => {
+                self.quarantined += 1;
+                if self.quarantined_items.len() < 100 {
+                    self.quarantined_items.push(QuarantinedItem {
+                        item: item.to_owned(),
+                        reason: reason.clone(),
+                        quarantine_id: *id,
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.imported + self.duplicates + self.quarantined
+    }
+}
+
+/// Captures messages for one company, acting as one user.
+pub struct EmailCapture<'a> {
+    store: &'a Store,
+    blobs: &'a dyn BlobStore,
+    scope: Scope,
+    user_addresses: HashSet<String>,
+    own_domains: HashSet<String>,
+    limits: EmailLimits,
+    max_attachment_bytes: usize,
+}
+
+impl<'a> EmailCapture<'a> {
+    pub async fn new(
+        store: &'a Store,
+        blobs: &'a dyn BlobStore,
+        scope: Scope,
+        max_attachment_bytes: usize,
+    ) -> Result<Self, StoreError> {
+        let users = store.list_users(&scope, &Default::default()).await?;
+        let user_addresses: HashSet<String> =
+            users.iter().map(|u| u.email.to_lowercase()).collect();
+        let own_domains = user_addresses
+            .iter()
+            .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_owned()))
+            .filter(|d| !PUBLIC_DOMAINS.contains(&d.as_str()))
+            .collect();
+        Ok(Self {
+            store,
+            blobs,
+            scope,
+            user_addresses,
+            own_domains,
+            limits: EmailLimits::default(),
+            max_attachment_bytes,
+        })
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    fn is_own(&self, address: &str) -> bool {
+        self.user_addresses.contains(address)
+            || address
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| self.own_domains.contains(d))
+    }
+
+    /// Captures one raw message seen in `mailbox` (`upload`, `import:<file>`, …).
+    pub async fn ingest(&self, raw: &[u8], mailbox: &str) -> anyhow::Result<EmailOutcome> {
+        let parsed = match parse_email(raw, &self.limits) {
+            Ok(p) => p,
+            Err(e) => return self.quarantine(raw, mailbox, &e.to_string()).await,
+        };
+        self.capture(parsed, raw, mailbox).await
+    }
+
+    /// Keeps a message that cannot be captured, with the reason.
+    pub async fn quarantine(
+        &self,
+        raw: &[u8],
+        origin: &str,
+        reason: &str,
+    ) -> anyhow::Result<EmailOutcome> {
+        let id = new_id();
+        let key = format!("quarantine/{}/{id}", self.scope.company_id());
+        self.blobs
+            .put(&key, bytes::Bytes::copy_from_slice(raw))
+            .await?;
+        let size = i64::try_from(raw.len()).unwrap_or(i64::MAX);
+        let q = self
+            .store
+            .quarantine_email(&self.scope, origin, reason, size, &key)
+            .await?;
+        Ok(EmailOutcome::Quarantined {
+            id: q.id,
+            reason: q.reason,
+        })
+    }
+
+    /// Tries a quarantined message again (after a fix, or with a new parser).
+    pub async fn retry(&self, q: &QuarantinedEmail) -> anyhow::Result<QuarantinedEmail> {
+        let raw = self.blobs.get(&q.blob_key).await?;
+        let outcome = match parse_email(&raw, &self.limits) {
+            Ok(parsed) => self.capture(parsed, &raw, &q.origin).await?,
+            Err(e) => {
+                let reason = e.to_string();
+                return Ok(self
+                    .store
+                    .mark_quarantine_retried(&self.scope, q.id, Some(&reason), None)
+                    .await?);
+            }
+        };
+        let log = match outcome {
+            EmailOutcome::Imported(id) | EmailOutcome::Duplicate(id) => Some(id),
+            EmailOutcome::Quarantined { .. } => None,
+        };
+        Ok(self
+            .store
+            .mark_quarantine_retried(&self.scope, q.id, None, log)
+            .await?)
+    }
+
+    async fn capture(
+        &self,
+        e: ParsedEmail,
+        raw: &[u8],
+        mailbox: &str,
+    ) -> anyhow::Result<EmailOutcome> {
+        let external_id = e
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("sha256:{}", e.content_hash));
+        if let Some(log) = self
+            .store
+            .find_log_by_external(&self.scope, EMAIL_SOURCE, &external_id)
+            .await?
+        {
+            self.store
+                .record_email_sighting(&self.scope, log.id, mailbox)
+                .await?;
+            return Ok(EmailOutcome::Duplicate(log.id));
+        }
+        let from_own = e.from.iter().any(|m| self.is_own(&m.address));
+        let recipients: Vec<&Mailbox> = e.to.iter().chain(&e.cc).chain(&e.bcc).collect();
+        let all_own = from_own
+            && !recipients.is_empty()
+            && recipients.iter().all(|m| self.is_own(&m.address));
+        let direction = match (from_own, all_own) {
+            (true, true) => Direction::Internal,
+            (true, false) => Direction::Outbound,
+            _ => Direction::Inbound,
+        };
+        let outside_party = if from_own {
+            recipients
+                .iter()
+                .find(|m| !self.is_own(&m.address))
+                .map(|m| m.address.clone())
+        } else {
+            e.from.first().map(|m| m.address.clone())
+        };
+        let thread = self.thread(&e, outside_party.as_deref()).await?;
+        let log = self.log(&e, direction, &external_id, thread);
+        let created = match self.store.create_log(&self.scope, log, None).await {
+            Ok(c) => c,
+            Err(StoreError::Invalid(errors)) => {
+                return self.quarantine(raw, mailbox, &errors.to_string()).await;
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let log_id = created.log.id;
+        self.store
+            .record_email_sighting(&self.scope, log_id, mailbox)
+            .await?;
+        if created.duplicate {
+            return Ok(EmailOutcome::Duplicate(log_id));
+        }
+        self.attach(log_id, "message.eml", "message/rfc822", raw)
+            .await?;
+        for a in &e.attachments {
+            if a.data.len() <= self.max_attachment_bytes {
+                self.attach(log_id, &a.name, &a.content_type, &a.data)
+                    .await?;
+            }
+        }
+        Ok(EmailOutcome::Imported(log_id))
+    }
+
+    /// The conversation's thread: found by the message's threading headers, else by subject
+    /// and outside party, else a new one; every key of this message then leads to it.
+    async fn thread(&self, e: &ParsedEmail, outside_party: Option<&str>) -> anyhow::Result<Uuid> {
+        let company = self.scope.company_id();
+        let mut header_keys: Vec<String> = e
+            .references
+            .iter()
+            .chain(&e.in_reply_to)
+            .map(|id| format!("id:{id}"))
+            .collect();
+        let subject = thread_subject(&e.subject);
+        let subject_key = outside_party
+            .filter(|_| !subject.is_empty())
+            .map(|party| format!("subject:{party}:{subject}"));
+        let found = match self
+            .store
+            .find_thread(company, EMAIL_SOURCE, &header_keys)
+            .await?
+        {
+            Some(t) => Some(t),
+            None => match &subject_key {
+                Some(k) => {
+                    self.store
+                        .find_thread(company, EMAIL_SOURCE, std::slice::from_ref(k))
+                        .await?
+                }
+                None => None,
+            },
+        };
+        let thread = found.unwrap_or_else(new_id);
+        if let Some(id) = &e.message_id {
+            header_keys.push(format!("id:{id}"));
+        }
+        header_keys.extend(subject_key);
+        self.store
+            .link_thread_keys(company, EMAIL_SOURCE, &header_keys, thread)
+            .await?;
+        Ok(thread)
+    }
+
+    fn log(
+        &self,
+        e: &ParsedEmail,
+        direction: Direction,
+        external_id: &str,
+        thread: Uuid,
+    ) -> NewCommunicationLog {
+        let now = commlog_domain::time_fmt::now();
+        // A date from the far past or the future is a broken clock or a forgery: use arrival.
+        let sane = |d: &OffsetDateTime| d.year() >= 1990 && *d <= now + time::Duration::days(1);
+        let start = e.date.filter(sane).unwrap_or(now);
+        let content = if e.new_text.trim().is_empty() {
+            "(no text)".to_owned()
+        } else {
+            e.new_text.clone()
+        };
+        let mut log = NewCommunicationLog::minimal(
+            CommunicationType::Email,
+            EMAIL_CHANNEL,
+            direction,
+            start,
+            content,
+        );
+        let subject = if e.subject.trim().is_empty() {
+            "(no subject)".to_owned()
+        } else {
+            e.subject.chars().take(200).collect()
+        };
+        log.subject = Some(subject);
+        log.source = Some(EMAIL_SOURCE.to_owned());
+        log.external_id = Some(external_id.chars().take(500).collect());
+        log.thread_id = Some(thread);
+        log.is_internal = direction == Direction::Internal;
+        if e.automated.is_some() {
+            log.tags.push("automated".into());
+        }
+        let mut seen = HashSet::new();
+        for (role, list) in [
+            (ParticipantRole::From, &e.from),
+            (ParticipantRole::To, &e.to),
+            (ParticipantRole::Cc, &e.cc),
+            (ParticipantRole::Bcc, &e.bcc),
+        ] {
+            for m in list {
+                if log.participants.len() >= 100 || !seen.insert((role, m.address.clone())) {
+                    continue;
+                }
+                log.participants.push(NewParticipant {
+                    role,
+                    email: Some(m.address.clone()),
+                    phone: None,
+                    name: m.name.clone(),
+                    contact_id: None,
+                    user_id: None,
+                });
+            }
+        }
+        log
+    }
+
+    async fn attach(
+        &self,
+        log_id: Uuid,
+        name: &str,
+        file_type: &str,
+        data: &[u8],
+    ) -> anyhow::Result<()> {
+        let id = new_id();
+        let key = format!("attachments/{}/{log_id}/{id}", self.scope.company_id());
+        self.blobs
+            .put(&key, bytes::Bytes::copy_from_slice(data))
+            .await?;
+        let new = NewAttachment {
+            id,
+            communication_log_id: log_id,
+            file_name: crate::api::attachments::sanitize_file_name(name),
+            file_type: file_type.chars().take(100).collect(),
+            file_size: i64::try_from(data.len()).unwrap_or(i64::MAX),
+            file_path: key.clone(),
+            checksum_sha256: hex::encode(Sha256::digest(data)),
+            status: AttachmentStatus::Available,
+            is_public: false,
+            is_internal: false,
+        };
+        if let Err(e) = self.store.create_attachment(&self.scope, &new).await {
+            let _ = self.blobs.delete(&key).await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! E-mail capture's storage: where each message was seen, the quarantine of messages that could
+//! not be captured, conversation threads found by any of their keys, and customers found by
+//! their e-mail domain.
+
+use super::audit;
+use super::{Db, rows};
+use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
+use commlog_domain::records::QuarantinedEmail;
+use commlog_domain::{new_id, time_fmt};
+use serde_json::json;
+use sqlx::QueryBuilder;
+use uuid::Uuid;
+
+const QUARANTINE_COLUMNS: &str =
+    "id, origin, reason, size_bytes, blob_key, received_at, retried_at, communication_log_id";
+
+fn quarantined(r: &super::rows::Row) -> StoreResult<QuarantinedEmail> {
+    Ok(QuarantinedEmail {
+        id: rows::get(r, "id")?,
+        origin: rows::get(r, "origin")?,
+        reason: rows::get(r, "reason")?,
+        size_bytes: rows::get(r, "size_bytes")?,
+        blob_key: rows::get(r, "blob_key")?,
+        received_at: rows::time(r, "received_at")?,
+        retried_at: rows::opt_time(r, "retried_at")?,
+        communication_log_id: rows::get(r, "communication_log_id")?,
+    })
+}
+
+impl Engine<Db> {
+    /// Notes that a captured message was seen in `mailbox` (once per mailbox).
+    pub(crate) async fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO email_sightings (company_id, communication_log_id, mailbox, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(scope.company_id())
+        .bind(log_id)
+        .bind(mailbox)
+        .bind(DbTime::from(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The mailboxes a captured message was seen in.
+    pub(crate) async fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> {
+        let rows = sqlx::query("SELECT mailbox FROM email_sightings WHERE company_id = $1 AND communication_log_id = $2 ORDER BY seen_at, mailbox")
+            .bind(scope.company_id())
+            .bind(log_id)
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(|r| rows::get(r, "mailbox")).collect()
+    }
+
+    pub(crate) async fn quarantine_email(&self, scope: &Scope, origin: &str, reason: &str, size: i64, blob_key: &str) -> StoreResult<QuarantinedEmail> {
+        let mut tx = self.begin_write().await?;
+        let id = new_id();
+        let reason: String = reason.chars().take(1000).collect();
+        let origin: String = origin.chars().take(500).collect();
+        let sql = format!(
+            "INSERT INTO email_quarantine (company_id, id, origin, reason, size_bytes, blob_key, received_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {QUARANTINE_COLUMNS}"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scope.company_id())
+            .bind(id)
+            .bind(&origin)
+            .bind(&reason)
+            .bind(size)
+            .bind(blob_key)
+            .bind(DbTime::from(time_fmt::now()))
+            .fetch_one(&mut *tx)
+            .await?;
+        audit::record(&mut tx, scope, "quarantine", "email", Some(id), json!({"origin": origin, "reason": reason})).await?;
+        tx.commit().await?;
+        quarantined(&row)
+    }
+
+    /// Quarantined messages, newest first; `open` keeps those not captured since.
+    pub(crate) async fn list_quarantined_emails(&self, scope: &Scope, open: bool, limit: i64) -> StoreResult<Vec<QuarantinedEmail>> {
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {QUARANTINE_COLUMNS} FROM email_quarantine WHERE company_id = "));
+        qb.push_bind(scope.company_id());
+        if open {
+            qb.push(" AND communication_log_id IS NULL");
+        }
+        qb.push(" ORDER BY received_at DESC, id DESC LIMIT ").push_bind(limit);
+        qb.build().fetch_all(&self.read).await?.iter().map(quarantined).collect()
+    }
+
+    pub(crate) async fn get_quarantined_email(&self, scope: &Scope, id: Uuid) -> StoreResult<QuarantinedEmail> {
+        let sql = format!("SELECT {QUARANTINE_COLUMNS} FROM email_quarantine WHERE company_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(scope.company_id())
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        quarantined(&row)
+    }
+
+    /// Records a retry of a quarantined message, and the log it became if it did.
+    pub(crate) async fn mark_quarantine_retried(&self, scope: &Scope, id: Uuid, reason: Option<&str>, log_id: Option<Uuid>) -> StoreResult<QuarantinedEmail> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE email_quarantine SET retried_at = $1, communication_log_id = $2, reason = COALESCE($3, reason) WHERE company_id = $4 AND id = $5",
+        )
+        .bind(DbTime::from(time_fmt::now()))
+        .bind(log_id)
+        .bind(reason)
+        .bind(scope.company_id())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(&mut tx, scope, "retry", "email", Some(id), json!({"communication_log_id": log_id})).await?;
+        tx.commit().await?;
+        self.get_quarantined_email(scope, id).await
+    }
+
+    /// The thread any of `keys` belongs to at `source`, if one does.
+    pub(crate) async fn find_thread(&self, company_id: Uuid, source: &str, keys: &[String]) -> StoreResult<Option<Uuid>> {
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let mut qb = QueryBuilder::<Db>::new("SELECT thread_id FROM conversation_threads WHERE company_id = ");
+        qb.push_bind(company_id).push(" AND source = ").push_bind(source.to_owned()).push(" AND thread_key IN (");
+        let mut sep = qb.separated(", ");
+        for k in keys.iter().take(200) {
+            sep.push_bind(k.clone());
+        }
+        qb.push(") ORDER BY created_at LIMIT 1");
+        let row = qb.build().fetch_optional(&self.read).await?;
+        row.map(|r| rows::get(&r, "thread_id")).transpose()
+    }
+
+    /// Makes each of `keys` lead to `thread` (keys already leading elsewhere keep their thread).
+    pub(crate) async fn link_thread_keys(&self, company_id: Uuid, source: &str, keys: &[String], thread: Uuid) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let now = DbTime::from(time_fmt::now());
+        for k in keys.iter().take(200) {
+            sqlx::query(
+                "INSERT INTO conversation_threads (company_id, source, thread_key, thread_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (company_id, source, thread_key) DO NOTHING",
+            )
+            .bind(company_id)
+            .bind(source)
+            .bind(k)
+            .bind(thread)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
