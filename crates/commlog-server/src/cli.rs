@@ -46,6 +46,12 @@ pub enum Command {
         bind: SocketAddr,
         #[command(flatten)]
         http: HttpArgs,
+        /// Also accept mail for the companies' forwarding addresses on this address (SMTP).
+        #[arg(long, env = "COMMLOG_SMTP_BIND")]
+        smtp_bind: Option<SocketAddr>,
+        /// The domain shown in forwarding addresses (`capture-…@DOMAIN`): one whose MX leads here.
+        #[arg(long, env = "COMMLOG_SMTP_DOMAIN", default_value = "localhost")]
+        smtp_domain: String,
     },
     /// Apply database migrations.
     Migrate,
@@ -393,8 +399,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Serve { bind, http } => {
-            serve(cli.database_url.expose(), &cli.data_dir, bind, &http).await
+        Command::Serve {
+            bind,
+            http,
+            smtp_bind,
+            smtp_domain,
+        } => {
+            let smtp = Smtp {
+                bind: smtp_bind,
+                domain: smtp_domain,
+            };
+            serve(cli.database_url.expose(), &cli.data_dir, bind, &http, smtp).await
         }
     }
 }
@@ -461,11 +476,18 @@ fn jwt_secret(data_dir: &std::path::Path) -> Result<Secret<Vec<u8>>> {
     Ok(Secret::new(text))
 }
 
+/// The SMTP listener's settings.
+struct Smtp {
+    bind: Option<SocketAddr>,
+    domain: String,
+}
+
 async fn serve(
     url: &str,
     data_dir: &std::path::Path,
     bind: SocketAddr,
     http: &HttpArgs,
+    smtp: Smtp,
 ) -> Result<()> {
     // Fail on bad TLS files before touching the database.
     let tls = match http.tls_paths().map_err(|e| anyhow!(e))? {
@@ -484,9 +506,17 @@ async fn serve(
         limits: Limits::default(),
         http: http.config(tls.is_some()),
         jobs: Arc::new(tokio::sync::Notify::new()),
+        mail_domain: smtp.domain,
     };
     tokio::spawn(seal_audit_continuously(state.store.clone()));
     crate::capture::runner::spawn(state.clone());
+    if let Some(addr) = smtp.bind {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding SMTP on {addr}"))?;
+        eprintln!("SMTP forwarding addresses accepted on {addr}");
+        tokio::spawn(crate::smtp::serve(listener, state.clone()));
+    }
     let app = crate::api::router(state);
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     if let Some(config) = tls {

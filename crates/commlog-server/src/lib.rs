@@ -16,5 +16,6 @@ pub mod http;
 pub mod import;
 pub mod secret;
 pub mod seed;
+pub mod smtp;
 pub mod state;
 pub mod totp;

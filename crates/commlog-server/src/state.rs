@@ -19,6 +19,8 @@ pub struct AppState {
     pub http: HttpConfig,
     /// Wakes the job runner when work is queued.
     pub jobs: Arc<tokio::sync::Notify>,
+    /// The domain of the companies' forwarding addresses (`capture-…@mail_domain`).
+    pub mail_domain: String,
 }
 
 /// Size limits applied before anything is buffered or stored.

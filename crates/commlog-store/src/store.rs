@@ -419,6 +419,11 @@ delegate! {
     fn list_quarantined_emails(&self, scope: &Scope, open: bool, limit: i64) -> StoreResult<Vec<QuarantinedEmail>> => scope;
     fn get_quarantined_email(&self, scope: &Scope, id: Uuid) -> StoreResult<QuarantinedEmail> => scope;
     fn mark_quarantine_retried(&self, scope: &Scope, id: Uuid, reason: Option<&str>, log_id: Option<Uuid>) -> StoreResult<QuarantinedEmail> => scope;
+    /// The company's forwarding-address token (made from `candidate` on first use).
+    fn capture_token(&self, scope: &Scope, candidate: &str) -> StoreResult<String> => scope;
+    fn rotate_capture_token(&self, scope: &Scope, token: &str) -> StoreResult<String> => scope;
+    /// The company a forwarding-address token belongs to, whichever it is.
+    fn company_by_capture_token(&self, token: &str) -> StoreResult<Option<Uuid>> => crate::Tenant::All;
     /// The thread one of these keys belongs to.
     fn find_thread(&self, company_id: Uuid, source: &str, keys: &[String]) -> StoreResult<Option<Uuid>> => company_id;
     fn link_thread_keys(&self, company_id: Uuid, source: &str, keys: &[String], thread: Uuid) -> StoreResult<()> => company_id;

@@ -156,3 +156,51 @@ pub async fn retry_quarantined_email(
     .await?;
     Ok(Json(capture.retry(&q).await.map_err(ApiError::internal)?))
 }
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct CaptureAddress {
+    /// BCC or forward mail here to capture it for the company.
+    pub address: String,
+}
+
+fn new_token() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let bytes: [u8; 24] = rand::random();
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}
+
+fn address(app: &AppState, token: &str) -> CaptureAddress {
+    CaptureAddress {
+        address: format!("{}{token}@{}", crate::smtp::ADDRESS_PREFIX, app.mail_domain),
+    }
+}
+
+/// The company's forwarding address (made on first use).
+#[utoipa::path(get, path = "/api/company/capture-address/", tag = "email",
+    responses((status = 200, body = CaptureAddress)), security(("bearer" = [])))]
+pub async fn get_capture_address(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<CaptureAddress>> {
+    auth.require(Permission::CreateLog)?;
+    let token = app.store.capture_token(&auth.scope, &new_token()).await?;
+    Ok(Json(address(&app, &token)))
+}
+
+/// Replace the company's forwarding address; the old one stops accepting mail (admins).
+#[utoipa::path(post, path = "/api/company/capture-address/rotate/", tag = "email",
+    responses((status = 200, body = CaptureAddress)), security(("bearer" = [])))]
+pub async fn rotate_capture_address(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<CaptureAddress>> {
+    auth.require(Permission::ManageIntegrations)?;
+    let token = app
+        .store
+        .rotate_capture_token(&auth.scope, &new_token())
+        .await?;
+    Ok(Json(address(&app, &token)))
+}

@@ -243,6 +243,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(integrations::list_jobs))
         .routes(routes!(email::list_quarantined_emails))
         .routes(routes!(email::retry_quarantined_email))
+        .routes(routes!(email::get_capture_address))
+        .routes(routes!(email::rotate_capture_address))
         .routes(routes!(integrations::retry_job))
         .routes(routes!(livez))
         .routes(routes!(readyz))

@@ -101,6 +101,7 @@ async fn database_down_answers_503_with_retry_after() {
         limits: Limits::default(),
         http: commlog_server::http::HttpConfig::default(),
         jobs: Arc::new(tokio::sync::Notify::new()),
+        mail_domain: "crm.example.com".into(),
     };
     let router = commlog_server::api::router(state);
     let user = commlog_domain::User {

@@ -323,3 +323,106 @@ async fn mboxes_import_and_broken_mail_is_quarantined(app: &TestApp) {
 }
 
 both!(mboxes_import_and_broken_mail_is_quarantined);
+
+const SMTP_CLIENT: &str = r#"
+import json, smtplib, sys
+port, good = int(sys.argv[1]), sys.argv[2]
+msg = ("From: Ann <ann@globex.test>\r\nTo: sales@acme.test\r\nSubject: Forwarded\r\n"
+       "Message-ID: <fw1@globex.test>\r\n\r\n.Leading dot line\r\nHello via BCC\r\n")
+out = {}
+with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+    out["ehlo"] = s.ehlo()[0]
+    for key, rcpt, body in [("good", good, msg),
+                            ("unknown", "capture-doesnotexist00000000@crm.example.com", msg),
+                            ("big", good, "x" * (26 * 1024 * 1024))]:
+        try:
+            s.sendmail("ann@globex.test", [rcpt], body)
+            out[key] = "accepted"
+        except smtplib.SMTPRecipientsRefused as e:
+            out[key] = list(e.recipients.values())[0][0]
+        except smtplib.SMTPResponseException as e:
+            out[key] = e.smtp_code
+print(json.dumps(out))
+"#;
+
+/// Sends with Python's smtplib to the listener on `port`; returns what the client saw.
+async fn smtp_client(port: u16, address: &str) -> Value {
+    let address = address.to_owned();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .args(["-c", SMTP_CLIENT, &port.to_string(), &address])
+            .output()
+            .expect("python3 runs")
+    })
+    .await
+    .expect("client");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+async fn the_forwarding_address_accepts_mail_over_smtp(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let other = app.company("Other").await;
+    let address = app
+        .get("/api/company/capture-address/", &c.admin)
+        .await
+        .body["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    assert!(
+        address.starts_with("capture-") && address.ends_with("@crm.example.com"),
+        "{address}"
+    );
+    assert_eq!(
+        app.get("/api/company/capture-address/", &c.admin)
+            .await
+            .body["address"],
+        address.as_str(),
+        "stable"
+    );
+    let theirs = app
+        .get("/api/company/capture-address/", &other.admin)
+        .await
+        .body["address"]
+        .clone();
+    assert_ne!(theirs, json!(address));
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(commlog_server::smtp::serve(listener, app.state.clone()));
+    let seen = smtp_client(port, &address).await;
+    assert_eq!(seen["ehlo"], 250);
+    assert_eq!(seen["good"], "accepted");
+    assert_eq!(seen["unknown"], 550);
+    assert_eq!(seen["big"], 552);
+    let logs = email_logs(app, &c).await;
+    let log = by_id(&logs, "fw1@globex.test");
+    assert_eq!(
+        log["content"], ".Leading dot line\nHello via BCC",
+        "dot-stuffing undone"
+    );
+    assert_eq!(email_logs(app, &other).await.len(), 0);
+    let sightings = app
+        .store
+        .email_sightings(&commlog_store::Scope::admin(c.id, c.admin_id), id(log))
+        .await
+        .expect("sightings");
+    assert_eq!(sightings, [format!("smtp:{address}")]);
+
+    let rotated = app
+        .post("/api/company/capture-address/rotate/", &c.admin, json!({}))
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    assert_ne!(rotated.body["address"], json!(address));
+    let after = smtp_client(port, &address).await;
+    assert_eq!(after["good"], 550, "the old address no longer takes mail");
+}
+
+both!(the_forwarding_address_accepts_mail_over_smtp);

@@ -165,6 +165,7 @@ impl TestApp {
                 ..Default::default()
             },
             jobs: Arc::new(tokio::sync::Notify::new()),
+            mail_domain: "crm.example.com".into(),
         };
         Self {
             url,

@@ -33,3 +33,17 @@ ALTER TABLE email_sightings ENABLE ROW LEVEL SECURITY;
 ALTER TABLE email_quarantine ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON email_sightings USING (company_id = commlog_current_company()) WITH CHECK (company_id = commlog_current_company());
 CREATE POLICY tenant_isolation ON email_quarantine USING (company_id = commlog_current_company()) WITH CHECK (company_id = commlog_current_company());
+
+-- The secret local part (`capture-<token>`) of each company's forwarding address.
+CREATE TABLE capture_addresses (
+    company_id UUID NOT NULL REFERENCES companies(id),
+    token TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (company_id),
+    UNIQUE (token)
+);
+ALTER TABLE capture_addresses ENABLE ROW LEVEL SECURITY;
+-- The SMTP listener finds the company from the address before it acts for it.
+CREATE POLICY tenant_isolation ON capture_addresses
+    USING (company_id = commlog_current_company() OR current_setting('commlog.company_id', true) = '*')
+    WITH CHECK (company_id = commlog_current_company() OR current_setting('commlog.company_id', true) = '*');

@@ -25,3 +25,11 @@ CREATE TABLE email_quarantine (
 CREATE INDEX idx_email_quarantine_open ON email_quarantine (company_id, received_at) WHERE communication_log_id IS NULL;
 
 CREATE INDEX idx_customers_email_domain ON customers (company_id, email_domain) WHERE is_deleted = 0;
+
+CREATE TABLE capture_addresses (
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (company_id),
+    UNIQUE (token)
+);

@@ -158,4 +158,47 @@ impl Engine<Db> {
         tx.commit().await?;
         Ok(())
     }
+
+    /// The company's forwarding-address token, made on first use (`token` is the candidate).
+    pub(crate) async fn capture_token(&self, scope: &Scope, candidate: &str) -> StoreResult<String> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO capture_addresses (company_id, token, created_at) VALUES ($1, $2, $3) ON CONFLICT (company_id) DO NOTHING")
+            .bind(scope.company_id())
+            .bind(candidate)
+            .bind(DbTime::from(time_fmt::now()))
+            .execute(&mut *tx)
+            .await?;
+        let token: String = sqlx::query_scalar("SELECT token FROM capture_addresses WHERE company_id = $1")
+            .bind(scope.company_id())
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Replaces the company's forwarding-address token; the old address stops working.
+    pub(crate) async fn rotate_capture_token(&self, scope: &Scope, token: &str) -> StoreResult<String> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO capture_addresses (company_id, token, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id) DO UPDATE SET token = excluded.token, created_at = excluded.created_at",
+        )
+        .bind(scope.company_id())
+        .bind(token)
+        .bind(DbTime::from(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut tx, scope, "rotate", "capture_address", None, json!({})).await?;
+        tx.commit().await?;
+        Ok(token.to_owned())
+    }
+
+    /// The company a forwarding-address token belongs to.
+    pub(crate) async fn company_by_capture_token(&self, token: &str) -> StoreResult<Option<Uuid>> {
+        let id = sqlx::query_scalar("SELECT company_id FROM capture_addresses WHERE token = $1")
+            .bind(token)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(id)
+    }
 }
