@@ -436,3 +436,71 @@ pub struct QuarantinedEmail {
     /// The log it became on a retry.
     pub communication_log_id: Option<Uuid>,
 }
+
+/// A connected IMAP mailbox (the password is never shown).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MailAccount {
+    pub id: Uuid,
+    pub name: String,
+    pub host: String,
+    pub port: i32,
+    /// `tls` (implicit, port 993), `starttls` (port 143 upgraded) or `plain` (loopback and tests).
+    pub security: String,
+    pub username: String,
+    /// The folders watched (`INBOX` and the sent folder at least).
+    pub folders: Vec<String>,
+    /// Mail older than this is not backfilled.
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub start_date: Option<OffsetDateTime>,
+    pub is_active: bool,
+    /// `pending`, `syncing`, `idle` (up to date, waiting for new mail) or `error`.
+    pub status: String,
+    pub last_error: Option<String>,
+    #[serde(with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_sync_at: Option<OffsetDateTime>,
+    /// Where each folder's sync stands.
+    pub folder_states: Vec<MailFolderState>,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// A folder's sync checkpoint: its UIDVALIDITY and the last UID captured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct MailFolderState {
+    pub folder: String,
+    pub uidvalidity: i64,
+    pub last_uid: i64,
+    #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// `POST /api/mail-accounts/` and `PATCH …/{id}/`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailAccountInput {
+    pub name: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<i32>,
+    pub security: Option<String>,
+    pub username: Option<String>,
+    /// Stored sealed; never shown again.
+    pub password: Option<String>,
+    pub folders: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub start_date: Option<Option<OffsetDateTime>>,
+    pub is_active: Option<bool>,
+}
+
+fn double_option_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+    rfc3339::option::deserialize(d).map(Some)
+}

@@ -510,6 +510,7 @@ async fn serve(
     };
     tokio::spawn(seal_audit_continuously(state.store.clone()));
     crate::capture::runner::spawn(state.clone());
+    crate::capture::imap::spawn_supervisor(state.clone());
     if let Some(addr) = smtp.bind {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -37,6 +37,8 @@ macro_rules! engine_modules {
         mod log_refs;
         #[path = "../engine/logs.rs"]
         mod logs;
+        #[path = "../engine/mail_accounts.rs"]
+        mod mail_accounts;
         #[path = "../engine/migrations.rs"]
         mod migrations;
         #[path = "../engine/numbers.rs"]

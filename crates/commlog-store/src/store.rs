@@ -419,6 +419,16 @@ delegate! {
     fn list_quarantined_emails(&self, scope: &Scope, open: bool, limit: i64) -> StoreResult<Vec<QuarantinedEmail>> => scope;
     fn get_quarantined_email(&self, scope: &Scope, id: Uuid) -> StoreResult<QuarantinedEmail> => scope;
     fn mark_quarantine_retried(&self, scope: &Scope, id: Uuid, reason: Option<&str>, log_id: Option<Uuid>) -> StoreResult<QuarantinedEmail> => scope;
+    fn create_mail_account(&self, scope: &Scope, id: Uuid, input: &MailAccountInput, sealed_password: &str) -> StoreResult<MailAccount> => scope;
+    fn get_mail_account(&self, scope: &Scope, id: Uuid) -> StoreResult<MailAccount> => scope;
+    fn list_mail_accounts(&self, scope: &Scope) -> StoreResult<Vec<MailAccount>> => scope;
+    fn update_mail_account(&self, scope: &Scope, id: Uuid, input: &MailAccountInput, sealed_password: Option<&str>) -> StoreResult<MailAccount> => scope;
+    fn delete_mail_account(&self, scope: &Scope, id: Uuid) -> StoreResult<()> => scope;
+    /// Every active IMAP account of every company, with when it last changed.
+    fn active_mail_accounts(&self) -> StoreResult<Vec<(Uuid, Uuid, time::OffsetDateTime)>> => crate::Tenant::All;
+    fn mail_account_for_sync(&self, company_id: Uuid, id: Uuid) -> StoreResult<Option<(MailAccount, String)>> => company_id;
+    fn set_mail_account_status(&self, company_id: Uuid, id: Uuid, status: &str, error: Option<&str>, synced: bool) -> StoreResult<()> => company_id;
+    fn set_mail_folder_state(&self, company_id: Uuid, account: Uuid, folder: &str, uidvalidity: i64, last_uid: i64) -> StoreResult<()> => company_id;
     /// The company's forwarding-address token (made from `candidate` on first use).
     fn capture_token(&self, scope: &Scope, candidate: &str) -> StoreResult<String> => scope;
     fn rotate_capture_token(&self, scope: &Scope, token: &str) -> StoreResult<String> => scope;

@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod email;
 pub mod integrations;
 pub mod logs;
+pub mod mail_accounts;
 pub mod people;
 pub mod reference;
 pub mod security;
@@ -244,6 +245,15 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(email::list_quarantined_emails))
         .routes(routes!(email::retry_quarantined_email))
         .routes(routes!(email::get_capture_address))
+        .routes(routes!(
+            mail_accounts::list_mail_accounts,
+            mail_accounts::create_mail_account
+        ))
+        .routes(routes!(
+            mail_accounts::get_mail_account,
+            mail_accounts::update_mail_account,
+            mail_accounts::delete_mail_account
+        ))
         .routes(routes!(email::rotate_capture_address))
         .routes(routes!(integrations::retry_job))
         .routes(routes!(livez))

@@ -88,6 +88,11 @@ static TLS: LazyLock<tokio_rustls::TlsConnector> = LazyLock::new(|| {
     tokio_rustls::TlsConnector::from(Arc::new(config))
 });
 
+/// The TLS client configuration with the public web roots.
+pub fn tls_connector() -> &'static tokio_rustls::TlsConnector {
+    &TLS
+}
+
 /// GETs `url` (already checked with [`check_url`]) with optional basic credentials, giving up
 /// after `timeout` or once the body passes `max_bytes`.
 pub async fn get(

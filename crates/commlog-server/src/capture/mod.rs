@@ -7,6 +7,7 @@
 mod calls;
 pub mod email;
 pub mod fetch;
+pub mod imap;
 pub mod integration;
 mod messages;
 pub mod recordings;

@@ -11,6 +11,7 @@ mod email;
 mod errors;
 mod hardening;
 mod identity;
+mod imap;
 mod logs;
 mod people;
 mod reference;

@@ -83,6 +83,14 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         .await
         .expect("quarantine")
         .id;
+    let mail_account = id(&app
+        .post(
+            "/api/mail-accounts/",
+            &a.admin,
+            json!({"host": "127.0.0.1", "port": 1, "security": "plain", "username": "u", "password": "p"}),
+        )
+        .await
+        .body);
     let sessions = app
         .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
         .await;
@@ -102,6 +110,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("auth", session),
         ("jobs", job),
         ("email-quarantine", quarantined),
+        ("mail-accounts", mail_account),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -117,6 +126,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         "/api/api-tokens/".to_owned(),
         "/api/jobs/".to_owned(),
         "/api/email-quarantine/".to_owned(),
+        format!("/api/mail-accounts/{mail_account}/"),
     ];
     Fixture { ids, reads }
 }
@@ -245,6 +255,7 @@ async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
         "/api/contacts/",
         "/api/jobs/",
         "/api/email-quarantine/",
+        "/api/mail-accounts/",
     ] {
         let r = app.get(path, &b.admin).await;
         let rows = r
