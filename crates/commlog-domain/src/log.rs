@@ -78,6 +78,8 @@ pub struct CommunicationLog {
     pub duration_seconds: Option<i64>,
     /// How a call ended (`answered`, `no_answer`, `busy`, `failed`, `voicemail`, `canceled`).
     pub call_outcome: Option<CallOutcome>,
+    /// On a reply from the company: seconds since the oldest message it answered arrived.
+    pub response_seconds: Option<i64>,
     pub content: String,
     pub summary: Option<String>,
     /// Present when asked for (`include_transcript`), otherwise omitted from lists.

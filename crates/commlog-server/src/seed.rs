@@ -250,6 +250,7 @@ fn generate_one(
         } else {
             CallOutcome::NoAnswer
         }),
+        response_seconds: None,
         content,
         summary: None,
         transcription: None,

@@ -348,6 +348,8 @@ delegate! {
     /// (key, request hash) and on `source` + `external_id`.
     fn create_log(&self, scope: &Scope, new: NewCommunicationLog, idempotency: Option<(&str, &str)>) -> StoreResult<CreatedLog> => scope;
     fn get_log(&self, scope: &Scope, id: Uuid) -> StoreResult<CommunicationLog> => scope;
+    /// Records how long a reply took to answer.
+    fn set_response_seconds(&self, scope: &Scope, id: Uuid, seconds: i64) -> StoreResult<()> => scope;
     /// The live log with this `source` + `external_id`, if visible.
     fn find_log_by_external(&self, scope: &Scope, source: &str, external_id: &str) -> StoreResult<Option<CommunicationLog>> => scope;
     fn list_logs(&self, scope: &Scope, params: &LogListParams) -> StoreResult<LogPage> => scope;

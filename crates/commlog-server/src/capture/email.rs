@@ -8,12 +8,16 @@
 //! - Threads: `References`/`In-Reply-To` first; then, for clients that drop those headers, the
 //!   same subject (without `Re:`/`Fwd:` prefixes) with the same outside party.
 //! - Machine-sent mail (auto-replies, bounces, bulk) is captured with the tag `automated`.
+//! - Response monitoring: a customer's message waits (`awaiting_response`) until the company's
+//!   reply in its thread resolves it; the reply keeps how long the oldest message waited
+//!   (`response_seconds`), the first reply of a thread giving its first-response time.
 
 use crate::blobs::BlobStore;
+use commlog_domain::list::LogListParams;
 use commlog_domain::records::{NewAttachment, QuarantinedEmail};
 use commlog_domain::{
-    AttachmentStatus, CommunicationType, Direction, NewCommunicationLog, NewParticipant,
-    ParticipantRole, new_id,
+    AttachmentStatus, CommunicationLog, CommunicationLogPatch, CommunicationType, Direction,
+    LogStatus, NewCommunicationLog, NewParticipant, ParticipantRole, new_id,
 };
 use commlog_ingest::email::{EmailLimits, Mailbox, ParsedEmail, parse_email, thread_subject};
 use commlog_store::{Scope, Store, StoreError};
@@ -242,7 +246,21 @@ impl<'a> EmailCapture<'a> {
             e.from.first().map(|m| m.address.clone())
         };
         let thread = self.thread(&e, outside_party.as_deref()).await?;
-        let log = self.log(&e, direction, &external_id, thread);
+        let mut log = self.log(&e, direction, &external_id, thread);
+        let earlier = self.thread_emails(thread).await?;
+        if direction == Direction::Inbound && e.automated.is_none() {
+            // Waits for an answer, unless the company's reply is already here (imports come
+            // in any order).
+            let answered = earlier
+                .iter()
+                .any(|l| l.direction == Direction::Outbound && l.start_time >= log.start_time);
+            log.status = Some(if answered {
+                LogStatus::Resolved
+            } else {
+                LogStatus::AwaitingResponse
+            });
+        }
+        let sent_at = log.start_time;
         let created = match self.store.create_log(&self.scope, log, None).await {
             Ok(c) => c,
             Err(StoreError::Invalid(errors)) => {
@@ -257,6 +275,9 @@ impl<'a> EmailCapture<'a> {
         if created.duplicate {
             return Ok(EmailOutcome::Duplicate(log_id));
         }
+        if direction == Direction::Outbound {
+            self.answer(&earlier, log_id, sent_at).await?;
+        }
         self.attach(log_id, "message.eml", "message/rfc822", raw)
             .await?;
         for a in &e.attachments {
@@ -266,6 +287,46 @@ impl<'a> EmailCapture<'a> {
             }
         }
         Ok(EmailOutcome::Imported(log_id))
+    }
+
+    /// The e-mails of a thread so far (the newest 100).
+    async fn thread_emails(&self, thread: Uuid) -> anyhow::Result<Vec<CommunicationLog>> {
+        let params: LogListParams = serde_json::from_value(serde_json::json!({
+            "thread_id": thread, "communication_type": "email", "page_size": 100, "count": "exact"
+        }))?;
+        Ok(self.store.list_logs(&self.scope, &params).await?.results)
+    }
+
+    /// A reply from the company ends the wait of the messages it answers (they are resolved)
+    /// and records how long the oldest of them waited.
+    async fn answer(
+        &self,
+        thread: &[CommunicationLog],
+        reply: Uuid,
+        sent_at: OffsetDateTime,
+    ) -> anyhow::Result<()> {
+        let waiting: Vec<&CommunicationLog> = thread
+            .iter()
+            .filter(|l| {
+                l.direction == Direction::Inbound
+                    && l.status == LogStatus::AwaitingResponse
+                    && l.start_time <= sent_at
+            })
+            .collect();
+        let Some(oldest) = waiting.iter().map(|l| l.start_time).min() else {
+            return Ok(());
+        };
+        for l in &waiting {
+            let patch = CommunicationLogPatch {
+                status: Some(LogStatus::Resolved),
+                ..Default::default()
+            };
+            self.store.update_log(&self.scope, l.id, patch).await?;
+        }
+        self.store
+            .set_response_seconds(&self.scope, reply, (sent_at - oldest).whole_seconds())
+            .await?;
+        Ok(())
     }
 
     /// The conversation's thread: found by the message's threading headers, else by subject

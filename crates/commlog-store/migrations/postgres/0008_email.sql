@@ -47,3 +47,6 @@ ALTER TABLE capture_addresses ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON capture_addresses
     USING (company_id = commlog_current_company() OR current_setting('commlog.company_id', true) = '*')
     WITH CHECK (company_id = commlog_current_company() OR current_setting('commlog.company_id', true) = '*');
+
+-- On a reply from the company: seconds since the oldest message it answered was received.
+ALTER TABLE crm_communication_logs ADD COLUMN response_seconds BIGINT;

@@ -33,3 +33,6 @@ CREATE TABLE capture_addresses (
     PRIMARY KEY (company_id),
     UNIQUE (token)
 );
+
+-- On a reply from the company: seconds since the oldest message it answered was received.
+ALTER TABLE crm_communication_logs ADD COLUMN response_seconds BIGINT;

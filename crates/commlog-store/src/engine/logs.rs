@@ -81,6 +81,19 @@ impl Engine<Db> {
         fetch(&mut conn, scope, id, false).await
     }
 
+    /// Records on a reply how long its answer took (a derived figure, not an edit).
+    pub(crate) async fn set_response_seconds(&self, scope: &Scope, id: Uuid, seconds: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE crm_communication_logs SET response_seconds = $1 WHERE company_id = $2 AND id = $3")
+            .bind(seconds)
+            .bind(scope.company_id())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The live log an item at a source became (a call, a message), if the caller can see it.
     pub(crate) async fn find_log_by_external(&self, scope: &Scope, source: &str, external_id: &str) -> StoreResult<Option<CommunicationLog>> {
         let mut conn = self.read.acquire().await?;
@@ -567,6 +580,8 @@ fn build(
         duration_minutes: derived.duration_minutes,
         duration_seconds: derived.duration_seconds,
         call_outcome: d.call_outcome,
+        // Derived by e-mail capture, never edited: kept across updates.
+        response_seconds: before.and_then(|b| b.response_seconds),
         content: d.content.clone(),
         summary: d.summary.clone(),
         transcription: d.transcription.clone(),
