@@ -231,10 +231,12 @@ async fn deliver(app: &AppState, companies: &BTreeSet<(Uuid, String)>, message: 
         }
         .await;
         match outcome {
+            // Stored, already stored, kept aside or left out by policy: accepted either way.
             Ok(
                 EmailOutcome::Imported(_)
                 | EmailOutcome::Duplicate(_)
-                | EmailOutcome::Quarantined { .. },
+                | EmailOutcome::Quarantined { .. }
+                | EmailOutcome::Skipped(_),
             ) => {}
             Err(e) => {
                 tracing::warn!(%company, "smtp capture failed: {e:#}");

@@ -431,6 +431,9 @@ delegate! {
     fn mail_account_for_sync(&self, company_id: Uuid, id: Uuid) -> StoreResult<Option<(MailAccount, String)>> => company_id;
     fn set_mail_account_status(&self, company_id: Uuid, id: Uuid, status: &str, error: Option<&str>, synced: bool) -> StoreResult<()> => company_id;
     fn set_mail_folder_state(&self, company_id: Uuid, account: Uuid, folder: &str, uidvalidity: i64, last_uid: i64) -> StoreResult<()> => company_id;
+    /// The company's mail capture policy, as stored.
+    fn email_settings(&self, scope: &Scope) -> StoreResult<Option<serde_json::Value>> => scope;
+    fn set_email_settings(&self, scope: &Scope, settings: &serde_json::Value) -> StoreResult<()> => scope;
     /// The company's forwarding-address token (made from `candidate` on first use).
     fn capture_token(&self, scope: &Scope, candidate: &str) -> StoreResult<String> => scope;
     fn rotate_capture_token(&self, scope: &Scope, token: &str) -> StoreResult<String> => scope;

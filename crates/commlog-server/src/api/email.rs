@@ -2,7 +2,7 @@
 //! messages that could not be captured (listed with their reasons, retried on demand).
 
 use crate::auth::Auth;
-use crate::capture::email::{EmailCapture, EmailImportReport};
+use crate::capture::email::{EmailCapture, EmailImportReport, EmailSettings};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiPath, ApiQuery, too_large};
 use crate::state::AppState;
@@ -203,4 +203,52 @@ pub async fn rotate_capture_address(
         .rotate_capture_token(&auth.scope, &new_token())
         .await?;
     Ok(Json(address(&app, &token)))
+}
+
+/// The company's mail capture policy.
+#[utoipa::path(get, path = "/api/company/email-settings/", tag = "email",
+    responses((status = 200, body = EmailSettings)), security(("bearer" = [])))]
+pub async fn get_email_settings(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<EmailSettings>> {
+    auth.require(Permission::ReadReferenceData)?;
+    let stored = app.store.email_settings(&auth.scope).await?;
+    Ok(Json(
+        stored
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default(),
+    ))
+}
+
+/// Set the company's mail capture policy (admins): `unknown_senders` (`log`, `ignore`,
+/// `create_contact`), `blocked` addresses and domains, `capture_internal`.
+#[utoipa::path(put, path = "/api/company/email-settings/", tag = "email", request_body = EmailSettings,
+    responses((status = 200, body = EmailSettings), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn set_email_settings(
+    State(app): State<AppState>,
+    auth: Auth,
+    crate::extract::ApiJson(mut settings): crate::extract::ApiJson<EmailSettings>,
+) -> ApiResult<Json<EmailSettings>> {
+    auth.require(Permission::ManageIntegrations)?;
+    if settings.blocked.len() > 1000 {
+        return Err(ApiError::field(
+            "blocked",
+            "too_many",
+            "at most 1000 entries",
+        ));
+    }
+    for (i, b) in settings.blocked.iter_mut().enumerate() {
+        *b = b.trim().trim_start_matches('@').to_lowercase();
+        if b.is_empty() || b.len() > 320 || !b.contains('.') || b.contains(char::is_whitespace) {
+            return Err(ApiError::field(
+                &format!("blocked[{i}]"),
+                "invalid_entry",
+                "an address or a domain",
+            ));
+        }
+    }
+    let value = serde_json::to_value(&settings).map_err(ApiError::internal)?;
+    app.store.set_email_settings(&auth.scope, &value).await?;
+    Ok(Json(settings))
 }

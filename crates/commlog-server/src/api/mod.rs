@@ -246,6 +246,10 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(email::retry_quarantined_email))
         .routes(routes!(email::get_capture_address))
         .routes(routes!(
+            email::get_email_settings,
+            email::set_email_settings
+        ))
+        .routes(routes!(
             mail_accounts::list_mail_accounts,
             mail_accounts::create_mail_account
         ))

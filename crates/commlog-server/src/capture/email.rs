@@ -13,15 +13,16 @@
 //!   (`response_seconds`), the first reply of a thread giving its first-response time.
 
 use crate::blobs::BlobStore;
+use commlog_domain::filters::PeopleFilter;
 use commlog_domain::list::LogListParams;
-use commlog_domain::records::{NewAttachment, QuarantinedEmail};
+use commlog_domain::records::{ContactInput, NewAttachment, QuarantinedEmail};
 use commlog_domain::{
     AttachmentStatus, CommunicationLog, CommunicationLogPatch, CommunicationType, Direction,
     LogStatus, NewCommunicationLog, NewParticipant, ParticipantRole, new_id,
 };
 use commlog_ingest::email::{EmailLimits, Mailbox, ParsedEmail, parse_email, thread_subject};
 use commlog_store::{Scope, Store, StoreError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -52,6 +53,40 @@ const PUBLIC_DOMAINS: &[&str] = &[
     "mail.ru",
 ];
 
+/// What becomes of mail from people the company does not know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownSenders {
+    /// Captured, unmatched, for someone to link.
+    #[default]
+    Log,
+    /// Not captured.
+    Ignore,
+    /// Captured, and the sender becomes a contact (of the customer with their domain, if any).
+    CreateContact,
+}
+
+/// A company's mail capture policy (`GET|PUT /api/company/email-settings/`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    #[serde(default)]
+    pub unknown_senders: UnknownSenders,
+    /// Addresses (`someone@x.com`) and domains (`x.com`) whose mail is never captured.
+    #[serde(default)]
+    pub blocked: Vec<String>,
+    /// Also capture mail only between the company's own people (default: no).
+    #[serde(default)]
+    pub capture_internal: bool,
+}
+
+impl EmailSettings {
+    fn blocks(&self, address: &str) -> bool {
+        let domain = address.rsplit_once('@').map_or("", |(_, d)| d);
+        self.blocked.iter().any(|b| b == address || b == domain)
+    }
+}
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EmailOutcome {
@@ -62,6 +97,8 @@ pub enum EmailOutcome {
         id: Uuid,
         reason: String,
     },
+    /// Not captured, by the company's policy.
+    Skipped(String),
 }
 
 /// What an import did; the first items that were not imported are listed with their reasons.
@@ -70,6 +107,8 @@ pub struct EmailImportReport {
     pub imported: u64,
     pub duplicates: u64,
     pub quarantined: u64,
+    /// Not captured by the company's policy (blocked, internal, unknown senders ignored).
+    pub skipped: u64,
     /// Up to 100 quarantined items: which message (file, or position in the mbox) and why.
     pub quarantined_items: Vec<QuarantinedItem>,
 }
@@ -86,6 +125,7 @@ impl EmailImportReport {
         match outcome {
             EmailOutcome::Imported(_) => self.imported += 1,
             EmailOutcome::Duplicate(_) => self.duplicates += 1,
+            EmailOutcome::Skipped(_) => self.skipped += 1,
             EmailOutcome::Quarantined { id, reason } => {
                 self.quarantined += 1;
                 if self.quarantined_items.len() < 100 {
@@ -100,7 +140,7 @@ impl EmailImportReport {
     }
 
     pub fn total(&self) -> u64 {
-        self.imported + self.duplicates + self.quarantined
+        self.imported + self.duplicates + self.quarantined + self.skipped
     }
 }
 
@@ -111,6 +151,7 @@ pub struct EmailCapture<'a> {
     scope: Scope,
     user_addresses: HashSet<String>,
     own_domains: HashSet<String>,
+    settings: EmailSettings,
     limits: EmailLimits,
     max_attachment_bytes: usize,
 }
@@ -130,12 +171,18 @@ impl<'a> EmailCapture<'a> {
             .filter_map(|a| a.rsplit_once('@').map(|(_, d)| d.to_owned()))
             .filter(|d| !PUBLIC_DOMAINS.contains(&d.as_str()))
             .collect();
+        let settings = store
+            .email_settings(&scope)
+            .await?
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default();
         Ok(Self {
             store,
             blobs,
             scope,
             user_addresses,
             own_domains,
+            settings,
             limits: EmailLimits::default(),
             max_attachment_bytes,
         })
@@ -199,7 +246,7 @@ impl<'a> EmailCapture<'a> {
         };
         let log = match outcome {
             EmailOutcome::Imported(id) | EmailOutcome::Duplicate(id) => Some(id),
-            EmailOutcome::Quarantined { .. } => None,
+            EmailOutcome::Quarantined { .. } | EmailOutcome::Skipped(_) => None,
         };
         Ok(self
             .store
@@ -232,6 +279,9 @@ impl<'a> EmailCapture<'a> {
         let all_own = from_own
             && !recipients.is_empty()
             && recipients.iter().all(|m| self.is_own(&m.address));
+        if let Some(skip) = self.policy_skips(&e, all_own).await? {
+            return Ok(EmailOutcome::Skipped(skip));
+        }
         let direction = match (from_own, all_own) {
             (true, true) => Direction::Internal,
             (true, false) => Direction::Outbound,
@@ -287,6 +337,84 @@ impl<'a> EmailCapture<'a> {
             }
         }
         Ok(EmailOutcome::Imported(log_id))
+    }
+
+    /// Why the company's policy leaves this message out, if it does; makes the contact when the
+    /// policy is to create unknown senders.
+    async fn policy_skips(
+        &self,
+        e: &ParsedEmail,
+        internal_only: bool,
+    ) -> anyhow::Result<Option<String>> {
+        if internal_only && !self.settings.capture_internal {
+            return Ok(Some("internal mail".into()));
+        }
+        let everyone: Vec<&Mailbox> = e
+            .from
+            .iter()
+            .chain(&e.to)
+            .chain(&e.cc)
+            .chain(&e.bcc)
+            .collect();
+        if let Some(b) = everyone.iter().find(|m| self.settings.blocks(&m.address)) {
+            return Ok(Some(format!("{} is blocked", b.address)));
+        }
+        if self.settings.unknown_senders == UnknownSenders::Log {
+            return Ok(None);
+        }
+        let outsiders: Vec<&&Mailbox> = everyone
+            .iter()
+            .filter(|m| !self.is_own(&m.address))
+            .collect();
+        let mut unknown = Vec::new();
+        for m in &outsiders {
+            let by_address = PeopleFilter {
+                email: Some(m.address.clone()),
+                ..Default::default()
+            };
+            if self
+                .store
+                .list_contacts(&self.scope, &by_address)
+                .await?
+                .is_empty()
+            {
+                unknown.push(**m);
+            }
+        }
+        if unknown.len() < outsiders.len() || outsiders.is_empty() {
+            return Ok(None);
+        }
+        match self.settings.unknown_senders {
+            UnknownSenders::Ignore => Ok(Some("from or to no one the company knows".into())),
+            _ => {
+                for m in unknown.iter().take(10) {
+                    let domain = m.address.rsplit_once('@').map_or("", |(_, d)| d).to_owned();
+                    let by_domain = PeopleFilter {
+                        email: Some(domain),
+                        ..Default::default()
+                    };
+                    let customer = self
+                        .store
+                        .list_customers(&self.scope, &by_domain)
+                        .await?
+                        .first()
+                        .map(|c| c.id);
+                    let name = m
+                        .name
+                        .clone()
+                        .unwrap_or_else(|| m.address.split('@').next().unwrap_or("").to_owned());
+                    let input = ContactInput {
+                        customer_id: Some(customer),
+                        full_name: Some(name.chars().take(200).collect()),
+                        title: None,
+                        emails: Some(vec![m.address.clone()]),
+                        phones: None,
+                    };
+                    self.store.create_contact(&self.scope, &input).await?;
+                }
+                Ok(None)
+            }
+        }
     }
 
     /// The e-mails of a thread so far (the newest 100).

@@ -32,6 +32,8 @@ pub struct SyncReport {
     pub imported: u64,
     pub duplicates: u64,
     pub quarantined: u64,
+    /// Left out by the company's policy.
+    pub skipped: u64,
     /// Folders started over because their UIDVALIDITY changed.
     pub resynced_folders: Vec<String>,
 }
@@ -289,6 +291,7 @@ async fn sync_folders(
                     super::email::EmailOutcome::Imported(_) => report.imported += 1,
                     super::email::EmailOutcome::Duplicate(_) => report.duplicates += 1,
                     super::email::EmailOutcome::Quarantined { .. } => report.quarantined += 1,
+                    super::email::EmailOutcome::Skipped(_) => report.skipped += 1,
                 }
                 last_uid = last_uid.max(i64::from(uid));
             }

@@ -426,3 +426,119 @@ async fn the_forwarding_address_accepts_mail_over_smtp(app: &TestApp) {
 }
 
 both!(the_forwarding_address_accepts_mail_over_smtp);
+
+async fn the_company_policy_decides_what_is_captured(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let (_, rep) = app.user(&c, commlog_domain::Role::SalesRep, None, 5).await;
+    let me = app.get("/api/auth/me", &c.admin).await.body["email"]
+        .as_str()
+        .expect("email")
+        .to_owned();
+    let initech = id(&app
+        .post(
+            "/api/customers/",
+            &c.admin,
+            json!({"name": "Initech", "email_domain": "initech.test"}),
+        )
+        .await
+        .body);
+    app.post(
+        "/api/contacts/",
+        &c.admin,
+        json!({"full_name": "Ann", "emails": ["ann@globex.test"]}),
+    )
+    .await;
+    let put = |token: &str, body: Value| {
+        let token = token.to_owned();
+        async move {
+            app.call(
+                Method::PUT,
+                "/api/company/email-settings/",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        app.get("/api/company/email-settings/", &c.admin).await.body["unknown_senders"],
+        "log"
+    );
+    assert_eq!(
+        put(&rep, json!({"unknown_senders": "ignore"})).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        put(&c.admin, json!({"blocked": ["nodot"]})).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let r = put(
+        &c.admin,
+        json!({"unknown_senders": "ignore", "blocked": ["@Spam.test", "Boss@Globex.test"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["blocked"], json!(["spam.test", "boss@globex.test"]));
+
+    let mail = |id: &str, from: &str, to: &str| {
+        message(
+            &[
+                ("Message-ID", &format!("<{id}>")),
+                ("From", from),
+                ("To", to),
+                ("Subject", "Hello"),
+            ],
+            "Some text here.\r\n",
+        )
+    };
+    for (name, m, outcome) in [
+        ("internal", mail("p1@acme", &me, &me), "skipped"),
+        (
+            "blocked domain",
+            mail("p2@spam", "offers@spam.test", &me),
+            "skipped",
+        ),
+        (
+            "blocked address",
+            mail("p3@globex", "boss@globex.test", &me),
+            "skipped",
+        ),
+        (
+            "unknown sender",
+            mail("p4@nowhere", "who@nowhere.test", &me),
+            "skipped",
+        ),
+        (
+            "known contact",
+            mail("p5@globex", "ann@globex.test", &me),
+            "imported",
+        ),
+    ] {
+        let r = import(app, &c, "p.eml", &m).await;
+        assert_eq!(r[outcome], 1, "{name}: {r:?}");
+    }
+    put(&c.admin, json!({"unknown_senders": "create_contact"})).await;
+    let r = import(
+        app,
+        &c,
+        "p6.eml",
+        &mail("p6@initech", "New Person <new@initech.test>", &me),
+    )
+    .await;
+    assert_eq!(r["imported"], 1, "{r:?}");
+    let contacts = app
+        .get("/api/contacts/?email=new@initech.test", &c.admin)
+        .await;
+    let made = &contacts.body.as_array().expect("contacts")[0];
+    assert_eq!(
+        (made["full_name"].clone(), made["customer_id"].clone()),
+        (json!("New Person"), json!(initech))
+    );
+    let log = by_id(&email_logs(app, &c).await, "p6@initech").clone();
+    assert_eq!(
+        log["contact_id"], made["id"],
+        "the new contact is on the log"
+    );
+}
+
+both!(the_company_policy_decides_what_is_captured);

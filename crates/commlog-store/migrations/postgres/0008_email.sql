@@ -50,3 +50,13 @@ CREATE POLICY tenant_isolation ON capture_addresses
 
 -- On a reply from the company: seconds since the oldest message it answered was received.
 ALTER TABLE crm_communication_logs ADD COLUMN response_seconds BIGINT;
+
+-- A company's capture policy for mail (JSON): unknown senders, blocked addresses, internal mail.
+CREATE TABLE company_email_settings (
+    company_id UUID NOT NULL REFERENCES companies(id),
+    settings TEXT NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (company_id)
+);
+ALTER TABLE company_email_settings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON company_email_settings USING (company_id = commlog_current_company()) WITH CHECK (company_id = commlog_current_company());

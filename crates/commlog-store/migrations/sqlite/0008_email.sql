@@ -36,3 +36,11 @@ CREATE TABLE capture_addresses (
 
 -- On a reply from the company: seconds since the oldest message it answered was received.
 ALTER TABLE crm_communication_logs ADD COLUMN response_seconds BIGINT;
+
+-- A company's capture policy for mail (JSON): unknown senders, blocked addresses, internal mail.
+CREATE TABLE company_email_settings (
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    settings TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (company_id)
+);

@@ -201,4 +201,29 @@ impl Engine<Db> {
             .await?;
         Ok(id)
     }
+
+    /// The company's mail capture policy (JSON), if one was set.
+    pub(crate) async fn email_settings(&self, scope: &Scope) -> StoreResult<Option<serde_json::Value>> {
+        let text: Option<String> = sqlx::query_scalar("SELECT settings FROM company_email_settings WHERE company_id = $1")
+            .bind(scope.company_id())
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    pub(crate) async fn set_email_settings(&self, scope: &Scope, settings: &serde_json::Value) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO company_email_settings (company_id, settings, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+        )
+        .bind(scope.company_id())
+        .bind(settings.to_string())
+        .bind(DbTime::from(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut tx, scope, "update", "email_settings", None, settings.clone()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
