@@ -431,6 +431,8 @@ delegate! {
     fn mail_account_for_sync(&self, company_id: Uuid, id: Uuid) -> StoreResult<Option<(MailAccount, String)>> => company_id;
     fn set_mail_account_status(&self, company_id: Uuid, id: Uuid, status: &str, error: Option<&str>, synced: bool) -> StoreResult<()> => company_id;
     fn set_mail_folder_state(&self, company_id: Uuid, account: Uuid, folder: &str, uidvalidity: i64, last_uid: i64) -> StoreResult<()> => company_id;
+    /// Points a thread's keys (all, or some) at another thread.
+    fn move_thread_keys(&self, scope: &Scope, from: Uuid, to: Uuid, keys: Option<&[String]>) -> StoreResult<()> => scope;
     /// The company's mail capture policy, as stored.
     fn email_settings(&self, scope: &Scope) -> StoreResult<Option<serde_json::Value>> => scope;
     fn set_email_settings(&self, scope: &Scope, settings: &serde_json::Value) -> StoreResult<()> => scope;

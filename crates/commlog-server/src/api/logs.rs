@@ -397,6 +397,130 @@ pub async fn link_communication_log(
     }))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeThreadRequest {
+    /// A log of the conversation to merge into.
+    pub into_log_id: Uuid,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThreadChange {
+    pub thread_id: Uuid,
+    /// The logs that moved.
+    pub moved: Vec<Uuid>,
+}
+
+/// The logs of a thread the caller can see, oldest first (at most 100).
+async fn thread_logs(
+    app: &AppState,
+    auth: &Auth,
+    thread: Uuid,
+) -> ApiResult<Vec<CommunicationLog>> {
+    let params: LogListParams = serde_json::from_value(
+        serde_json::json!({"thread_id": thread, "page_size": 100, "ordering": "start_time"}),
+    )
+    .map_err(ApiError::internal)?;
+    Ok(app.store.list_logs(&auth.scope, &params).await?.results)
+}
+
+fn thread_key(l: &CommunicationLog) -> Option<String> {
+    (l.source == "email")
+        .then(|| l.external_id.as_ref().map(|id| format!("id:{id}")))
+        .flatten()
+}
+
+/// Merge this log's conversation into another's: every log of its thread moves there, and
+/// later messages of either follow.
+#[utoipa::path(post, path = "/api/communication-logs/{id}/merge-thread/", tag = "communication-logs", params(("id" = Uuid, Path)),
+    request_body = MergeThreadRequest,
+    responses((status = 200, body = ThreadChange), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn merge_communication_thread(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<MergeThreadRequest>,
+) -> ApiResult<Json<ThreadChange>> {
+    auth.require(Permission::UpdateLog)?;
+    let log = app.store.get_log(&auth.scope, id).await?;
+    let target = app
+        .store
+        .get_log(&auth.scope, req.into_log_id)
+        .await
+        .map_err(|_| ApiError::field("into_log_id", "unknown_log", "no such communication log"))?;
+    let into = target.thread_id.unwrap_or(target.id);
+    if target.thread_id.is_none() {
+        let patch = CommunicationLogPatch {
+            thread_id: Some(Some(into)),
+            ..Default::default()
+        };
+        app.store.update_log(&auth.scope, target.id, patch).await?;
+    }
+    let moving = match log.thread_id {
+        Some(t) => thread_logs(&app, &auth, t).await?,
+        None => vec![log.clone()],
+    };
+    let mut moved = Vec::new();
+    for l in moving.iter().filter(|l| l.thread_id != Some(into)) {
+        let patch = CommunicationLogPatch {
+            thread_id: Some(Some(into)),
+            ..Default::default()
+        };
+        app.store.update_log(&auth.scope, l.id, patch).await?;
+        moved.push(l.id);
+    }
+    if let Some(from) = log.thread_id.filter(|t| *t != into) {
+        app.store
+            .move_thread_keys(&auth.scope, from, into, None)
+            .await?;
+    }
+    Ok(Json(ThreadChange {
+        thread_id: into,
+        moved,
+    }))
+}
+
+/// Split a conversation: this log and the later ones of its thread start a thread of their own.
+#[utoipa::path(post, path = "/api/communication-logs/{id}/split-thread/", tag = "communication-logs", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ThreadChange), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn split_communication_thread(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ThreadChange>> {
+    auth.require(Permission::UpdateLog)?;
+    let log = app.store.get_log(&auth.scope, id).await?;
+    let fresh = commlog_domain::new_id();
+    let moving = match log.thread_id {
+        Some(t) => thread_logs(&app, &auth, t)
+            .await?
+            .into_iter()
+            .filter(|l| (l.start_time, l.id) >= (log.start_time, log.id))
+            .collect(),
+        None => vec![log.clone()],
+    };
+    let mut moved = Vec::new();
+    for l in &moving {
+        let patch = CommunicationLogPatch {
+            thread_id: Some(Some(fresh)),
+            ..Default::default()
+        };
+        app.store.update_log(&auth.scope, l.id, patch).await?;
+        moved.push(l.id);
+    }
+    if let Some(from) = log.thread_id {
+        let keys: Vec<String> = moving.iter().filter_map(thread_key).collect();
+        app.store
+            .move_thread_keys(&auth.scope, from, fresh, Some(&keys))
+            .await?;
+    }
+    Ok(Json(ThreadChange {
+        thread_id: fresh,
+        moved,
+    }))
+}
+
 /// Who changed what on a log, oldest first.
 #[utoipa::path(get, path = "/api/communication-logs/{id}/history/", tag = "communication-logs", params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<AuditEntry>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]

@@ -191,6 +191,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(logs::assign_communication_log))
         .routes(routes!(logs::link_communication_log))
+        .routes(routes!(logs::merge_communication_thread))
+        .routes(routes!(logs::split_communication_thread))
         .routes(routes!(logs::list_communication_log_history))
         .routes(routes!(logs::list_communication_log_participants))
         .routes(routes!(logs::add_communication_log_watcher))

@@ -542,3 +542,72 @@ async fn the_company_policy_decides_what_is_captured(app: &TestApp) {
 }
 
 both!(the_company_policy_decides_what_is_captured);
+
+async fn threads_can_be_merged_and_split(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let me = app.get("/api/auth/me", &c.admin).await.body["email"]
+        .as_str()
+        .expect("email")
+        .to_owned();
+    let mail = |id: &str, subject: &str, reply_to: Option<&str>| {
+        let mut h = vec![
+            ("Message-ID".to_owned(), format!("<{id}>")),
+            ("From".into(), "ann@globex.test".into()),
+            ("To".into(), me.clone()),
+            ("Subject".into(), subject.to_owned()),
+        ];
+        if let Some(r) = reply_to {
+            h.push(("In-Reply-To".into(), format!("<{r}>")));
+        }
+        let refs: Vec<(&str, &str)> = h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        message(&refs, "A message with some text.\r\n")
+    };
+    import(app, &c, "a.eml", &mail("a@g", "Invoice", None)).await;
+    import(app, &c, "b.eml", &mail("b@g", "Delivery", None)).await;
+    let logs = email_logs(app, &c).await;
+    let (a, b) = (by_id(&logs, "a@g").clone(), by_id(&logs, "b@g").clone());
+    assert_ne!(a["thread_id"], b["thread_id"]);
+
+    let merged = app
+        .post(
+            &format!("/api/communication-logs/{}/merge-thread/", id(&b)),
+            &c.admin,
+            json!({"into_log_id": id(&a)}),
+        )
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{:?}", merged.body);
+    assert_eq!(merged.body["thread_id"], a["thread_id"]);
+    // A reply to the merged message follows it into the merged conversation.
+    import(app, &c, "c.eml", &mail("c@g", "Re: Delivery", Some("b@g"))).await;
+    let logs = email_logs(app, &c).await;
+    assert_eq!(by_id(&logs, "b@g")["thread_id"], a["thread_id"]);
+    assert_eq!(by_id(&logs, "c@g")["thread_id"], a["thread_id"]);
+
+    // Split at B: B and the later C start their own conversation; replies to B follow.
+    let split = app
+        .post(
+            &format!("/api/communication-logs/{}/split-thread/", id(&b)),
+            &c.admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(split.status, StatusCode::OK, "{:?}", split.body);
+    let fresh = split.body["thread_id"].clone();
+    assert_eq!(split.body["moved"].as_array().expect("moved").len(), 2);
+    import(app, &c, "d.eml", &mail("d@g", "Re: Delivery", Some("b@g"))).await;
+    let logs = email_logs(app, &c).await;
+    assert_eq!(by_id(&logs, "a@g")["thread_id"], a["thread_id"]);
+    for moved in ["b@g", "c@g", "d@g"] {
+        assert_eq!(by_id(&logs, moved)["thread_id"], fresh, "{moved}");
+    }
+    let unknown = app
+        .post(
+            &format!("/api/communication-logs/{}/merge-thread/", id(&a)),
+            &c.admin,
+            json!({"into_log_id": uuid::Uuid::new_v4()}),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+both!(threads_can_be_merged_and_split);

@@ -176,6 +176,7 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
         "post" if path.ends_with("/link/") => Some(json!({"customer_id": Uuid::new_v4()})),
+        "post" if path.ends_with("/merge-thread/") => Some(json!({"into_log_id": Uuid::new_v4()})),
         "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
         "post" if path.ends_with("/password/") => {
             Some(json!({"new_password": "a long new password"}))

@@ -226,4 +226,26 @@ impl Engine<Db> {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Points thread keys at another thread: every key of `from` (a merge), or only `keys` of
+    /// it (a split), so later messages follow the user's decision.
+    pub(crate) async fn move_thread_keys(&self, scope: &Scope, from: Uuid, to: Uuid, keys: Option<&[String]>) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let mut qb = QueryBuilder::<Db>::new("UPDATE conversation_threads SET thread_id = ");
+        qb.push_bind(to).push(" WHERE company_id = ").push_bind(scope.company_id()).push(" AND thread_id = ").push_bind(from);
+        if let Some(keys) = keys {
+            if keys.is_empty() {
+                return Ok(());
+            }
+            qb.push(" AND thread_key IN (");
+            let mut sep = qb.separated(", ");
+            for k in keys.iter().take(500) {
+                sep.push_bind(k.clone());
+            }
+            qb.push(")");
+        }
+        qb.build().execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
