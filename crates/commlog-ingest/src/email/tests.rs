@@ -202,3 +202,48 @@ fn every_message_of_the_mail_corpus_is_parsed_or_refused_quickly() {
         slowest.0
     );
 }
+
+#[test]
+fn hostile_mutants_of_real_mail_never_panic_or_hang() {
+    let Some(dir) = corpus() else {
+        eprintln!("the shared mail corpus is not next to this checkout; set COMMLOG_CORPORA");
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("commlog-mutants-{}", std::process::id()));
+    // The corpus's own generator: seeded mutants (truncation, byte flips, header and boundary
+    // damage) of its real messages.
+    let made = std::process::Command::new("python3")
+        .arg(dir.join("generated/gen.py"))
+        .args([out.as_os_str(), "300".as_ref(), ".".as_ref()])
+        .current_dir(&dir)
+        .output()
+        .expect("python3 runs the corpus generator");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let mut all = Vec::new();
+    files(&out, &mut all);
+    assert!(all.len() >= 300, "{} mutants", all.len());
+    let limits = EmailLimits::default();
+    let (mut parsed, mut refused) = (0, 0);
+    for path in &all {
+        let raw = std::fs::read(path).expect("read");
+        let t = Instant::now();
+        match std::panic::catch_unwind(|| parse_email(&raw, &limits)) {
+            Ok(Ok(_)) => parsed += 1,
+            Ok(Err(_)) => refused += 1,
+            Err(_) => panic!("parsing {} panicked", path.display()),
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "{} took {:?}",
+            path.display(),
+            t.elapsed()
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    eprintln!("{parsed} mutants parsed, {refused} refused");
+    assert_eq!(parsed + refused, all.len());
+}
