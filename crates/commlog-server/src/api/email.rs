@@ -252,3 +252,17 @@ pub async fn set_email_settings(
     app.store.set_email_settings(&auth.scope, &value).await?;
     Ok(Json(settings))
 }
+
+/// The mailboxes a captured e-mail was seen in (`imap:<user>/<folder>`, `smtp:<address>`,
+/// `upload:<file>`, `import:<path>`): one log, however many mailboxes held the message.
+#[utoipa::path(get, path = "/api/communication-logs/{id}/mailboxes/", tag = "email", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<String>), (status = 404, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_log_mailboxes(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<String>>> {
+    auth.require(Permission::ReadLogs)?;
+    app.store.get_log(&auth.scope, id).await?;
+    Ok(Json(app.store.email_sightings(&auth.scope, id).await?))
+}

@@ -247,6 +247,7 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         .routes(routes!(email::list_quarantined_emails))
         .routes(routes!(email::retry_quarantined_email))
         .routes(routes!(email::get_capture_address))
+        .routes(routes!(email::list_log_mailboxes))
         .routes(routes!(
             email::get_email_settings,
             email::set_email_settings

@@ -244,6 +244,13 @@ async fn mail_becomes_threaded_matched_logs(app: &TestApp) {
         .await
         .expect("sightings");
     assert_eq!(sightings, ["upload:m1.eml", "upload:m1-copy.eml"]);
+    let shown = app
+        .get(
+            &format!("/api/communication-logs/{}/mailboxes/", id(m1)),
+            &c.admin,
+        )
+        .await;
+    assert_eq!(shown.body, json!(["upload:m1.eml", "upload:m1-copy.eml"]));
 }
 
 both!(mail_becomes_threaded_matched_logs);
