@@ -29,6 +29,10 @@ pub struct ConnectOptions {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     pub statement_timeout: Duration,
+    /// PostgreSQL: commit without waiting for the write-ahead log to reach disk. For bulk
+    /// imports, which are idempotent: a crash loses at most the last moments, which a re-run
+    /// brings back. Never for the server, whose acknowledgements promise durability.
+    pub asynchronous_commit: bool,
 }
 
 impl Default for ConnectOptions {
@@ -37,6 +41,7 @@ impl Default for ConnectOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_millis(750),
             statement_timeout: Duration::from_secs(30),
+            asynchronous_commit: false,
         }
     }
 }
@@ -443,6 +448,8 @@ delegate! {
     fn company_by_capture_token(&self, token: &str) -> StoreResult<Option<Uuid>> => crate::Tenant::All;
     /// The thread one of these keys belongs to.
     fn find_thread(&self, company_id: Uuid, source: &str, keys: &[String]) -> StoreResult<Option<Uuid>> => company_id;
+    /// The thread a key leads to, if the key was used since `since`.
+    fn find_recent_thread(&self, company_id: Uuid, source: &str, key: &str, since: time::OffsetDateTime) -> StoreResult<Option<Uuid>> => company_id;
     fn link_thread_keys(&self, company_id: Uuid, source: &str, keys: &[String], thread: Uuid) -> StoreResult<()> => company_id;
     /// The company's own phone numbers.
     fn own_numbers(&self, scope: &Scope) -> StoreResult<Vec<String>> => scope;

@@ -6,7 +6,7 @@
 //! - Direction: mail from one of the company's users, or from a domain its users have, is
 //!   outbound (internal when every recipient is the company's too); the rest is inbound.
 //! - Threads: `References`/`In-Reply-To` first; then, for clients that drop those headers, the
-//!   same subject (without `Re:`/`Fwd:` prefixes) with the same outside party.
+//!   same subject (without `Re:`/`Fwd:` prefixes) with the same outside party, within 30 days.
 //! - Machine-sent mail (auto-replies, bounces, bulk) is captured with the tag `automated`.
 //! - Response monitoring: a customer's message waits (`awaiting_response`) until the company's
 //!   reply in its thread resolves it; the reply keeps how long the oldest message waited
@@ -31,6 +31,8 @@ use uuid::Uuid;
 
 /// The source of e-mail logs; their `external_id` is the Message-ID.
 pub const EMAIL_SOURCE: &str = "email";
+/// How long a conversation found by subject alone stays open to new messages.
+const SUBJECT_THREAD_WINDOW: time::Duration = time::Duration::days(30);
 /// The channel e-mail logs go to.
 const EMAIL_CHANNEL: &str = "email";
 /// Domains anyone can have an address at: a user's address there makes no one else internal.
@@ -295,9 +297,14 @@ impl<'a> EmailCapture<'a> {
         } else {
             e.from.first().map(|m| m.address.clone())
         };
-        let thread = self.thread(&e, outside_party.as_deref()).await?;
+        let (thread, existed) = self.thread(&e, outside_party.as_deref()).await?;
         let mut log = self.log(&e, direction, &external_id, thread);
-        let earlier = self.thread_emails(thread).await?;
+        // A new conversation has nothing earlier to look at.
+        let earlier = if existed {
+            self.thread_emails(thread).await?
+        } else {
+            Vec::new()
+        };
         if direction == Direction::Inbound && e.automated.is_none() {
             // Waits for an answer, unless the company's reply is already here (imports come
             // in any order).
@@ -420,7 +427,7 @@ impl<'a> EmailCapture<'a> {
     /// The e-mails of a thread so far (the newest 100).
     async fn thread_emails(&self, thread: Uuid) -> anyhow::Result<Vec<CommunicationLog>> {
         let params: LogListParams = serde_json::from_value(serde_json::json!({
-            "thread_id": thread, "communication_type": "email", "page_size": 100, "count": "exact"
+            "thread_id": thread, "communication_type": "email", "page_size": 100
         }))?;
         Ok(self.store.list_logs(&self.scope, &params).await?.results)
     }
@@ -459,7 +466,11 @@ impl<'a> EmailCapture<'a> {
 
     /// The conversation's thread: found by the message's threading headers, else by subject
     /// and outside party, else a new one; every key of this message then leads to it.
-    async fn thread(&self, e: &ParsedEmail, outside_party: Option<&str>) -> anyhow::Result<Uuid> {
+    async fn thread(
+        &self,
+        e: &ParsedEmail,
+        outside_party: Option<&str>,
+    ) -> anyhow::Result<(Uuid, bool)> {
         let company = self.scope.company_id();
         let mut header_keys: Vec<String> = e
             .references
@@ -479,13 +490,15 @@ impl<'a> EmailCapture<'a> {
             Some(t) => Some(t),
             None => match &subject_key {
                 Some(k) => {
+                    let since = commlog_domain::time_fmt::now() - SUBJECT_THREAD_WINDOW;
                     self.store
-                        .find_thread(company, EMAIL_SOURCE, std::slice::from_ref(k))
+                        .find_recent_thread(company, EMAIL_SOURCE, k, since)
                         .await?
                 }
                 None => None,
             },
         };
+        let existed = found.is_some();
         let thread = found.unwrap_or_else(new_id);
         if let Some(id) = &e.message_id {
             header_keys.push(format!("id:{id}"));
@@ -494,7 +507,7 @@ impl<'a> EmailCapture<'a> {
         self.store
             .link_thread_keys(company, EMAIL_SOURCE, &header_keys, thread)
             .await?;
-        Ok(thread)
+        Ok((thread, existed))
     }
 
     fn log(

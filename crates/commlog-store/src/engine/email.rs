@@ -138,14 +138,31 @@ impl Engine<Db> {
         row.map(|r| rows::get(&r, "thread_id")).transpose()
     }
 
-    /// Makes each of `keys` lead to `thread` (keys already leading elsewhere keep their thread).
+    /// The thread `key` leads to, if that key was last used since `since` (a conversation
+    /// found by subject only counts while it is recent).
+    pub(crate) async fn find_recent_thread(&self, company_id: Uuid, source: &str, key: &str, since: time::OffsetDateTime) -> StoreResult<Option<Uuid>> {
+        let id = sqlx::query_scalar(
+            "SELECT thread_id FROM conversation_threads WHERE company_id = $1 AND source = $2 AND thread_key = $3 AND created_at >= $4",
+        )
+        .bind(company_id)
+        .bind(source)
+        .bind(key)
+        .bind(DbTime::from(since))
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(id)
+    }
+
+    /// Makes each of `keys` lead to `thread` (keys already leading elsewhere keep their thread;
+    /// keys already leading there are marked as used now).
     pub(crate) async fn link_thread_keys(&self, company_id: Uuid, source: &str, keys: &[String], thread: Uuid) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let now = DbTime::from(time_fmt::now());
         for k in keys.iter().take(200) {
             sqlx::query(
                 "INSERT INTO conversation_threads (company_id, source, thread_key, thread_id, created_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (company_id, source, thread_key) DO NOTHING",
+                 ON CONFLICT (company_id, source, thread_key) DO UPDATE SET created_at = excluded.created_at \
+                 WHERE conversation_threads.thread_id = excluded.thread_id",
             )
             .bind(company_id)
             .bind(source)
