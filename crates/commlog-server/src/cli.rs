@@ -34,6 +34,9 @@ pub struct Cli {
     /// Where local files live: attachments and the token-signing secret.
     #[arg(long, global = true, env = "COMMLOG_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// The largest attachment kept, in MiB (uploads, and files in captured mail).
+    #[arg(long, global = true, env = "COMMLOG_MAX_ATTACHMENT_MB", default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_attachment_mb: u32,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -78,6 +81,11 @@ pub enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Connected IMAP mailboxes.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
     },
     /// The audit trail.
     Audit {
@@ -133,6 +141,17 @@ pub enum ImportCommand {
         /// The user the logs are attributed to (default: the company's first active admin).
         #[arg(long)]
         as_user: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// Sync one mailbox now (what `serve` does continuously); prints what it fetched.
+    Sync {
+        #[arg(long)]
+        company_id: Uuid,
+        #[arg(long)]
+        account_id: Uuid,
     },
 }
 
@@ -273,7 +292,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     as_user,
                 },
         } => {
-            let store = migrated(cli.database_url.expose()).await?;
+            let store = migrated_for_import(cli.database_url.expose()).await?;
             let reader: Box<dyn std::io::BufRead> = if file.as_os_str() == "-" {
                 Box::new(std::io::BufReader::new(std::io::stdin()))
             } else {
@@ -307,6 +326,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 paths,
                 company_id,
                 as_user,
+                cli.max_attachment_mb as usize * 1024 * 1024,
             )
             .await
         }
@@ -324,6 +344,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 vec![dir],
                 company_id,
                 as_user,
+                cli.max_attachment_mb as usize * 1024 * 1024,
             )
             .await
         }
@@ -335,13 +356,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     as_user,
                 },
         } => {
-            let store = migrated(cli.database_url.expose()).await?;
+            let store = migrated_for_import(cli.database_url.expose()).await?;
             let blobs = LocalBlobStore::new(cli.data_dir.join("blobs"));
             let capture = crate::email_import::command_line_capture(
                 &store,
                 &blobs,
                 company_id,
                 as_user.as_deref(),
+                cli.max_attachment_mb as usize * 1024 * 1024,
             )
             .await?;
             let name = file.display().to_string();
@@ -358,6 +380,32 @@ pub async fn run(cli: Cli) -> Result<()> {
                     .await?
             };
             println!("{}", serde_json::to_string(&report)?);
+            Ok(())
+        }
+        Command::Mail {
+            command:
+                MailCommand::Sync {
+                    company_id,
+                    account_id,
+                },
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let state = AppState {
+                cipher: crate::crypto::SecretCipher::load(&cli.data_dir)?,
+                store: Arc::new(store),
+                jwt: JwtKeys::from_secret(jwt_secret(&cli.data_dir)?.expose()),
+                blobs: Arc::new(LocalBlobStore::new(cli.data_dir.join("blobs"))),
+                limits: Limits::default(),
+                http: Default::default(),
+                jobs: Arc::new(tokio::sync::Notify::new()),
+                mail_domain: String::new(),
+            };
+            let report = crate::capture::imap::sync_once(&state, company_id, account_id).await?;
+            println!(
+                "{}",
+                serde_json::json!({"fetched": report.fetched, "imported": report.imported, "duplicates": report.duplicates,
+                    "quarantined": report.quarantined, "skipped": report.skipped, "resynced_folders": report.resynced_folders})
+            );
             Ok(())
         }
         Command::Audit {
@@ -409,12 +457,39 @@ pub async fn run(cli: Cli) -> Result<()> {
                 bind: smtp_bind,
                 domain: smtp_domain,
             };
-            serve(cli.database_url.expose(), &cli.data_dir, bind, &http, smtp).await
+            let limits = Limits {
+                max_attachment_bytes: cli.max_attachment_mb as usize * 1024 * 1024,
+                ..Limits::default()
+            };
+            serve(
+                cli.database_url.expose(),
+                &cli.data_dir,
+                bind,
+                &http,
+                smtp,
+                limits,
+            )
+            .await
         }
     }
 }
 
 async fn connect(url: &str) -> Result<Store> {
+    connect_with(url, &ConnectOptions::default()).await
+}
+
+/// A store for bulk imports: idempotent, so they need not wait for every commit to reach disk.
+async fn migrated_for_import(url: &str) -> Result<Store> {
+    let opts = ConnectOptions {
+        asynchronous_commit: true,
+        ..ConnectOptions::default()
+    };
+    let store = connect_with(url, &opts).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<Store> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(file)
@@ -424,7 +499,7 @@ async fn connect(url: &str) -> Result<Store> {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    Ok(Store::connect(url, &ConnectOptions::default()).await?)
+    Ok(Store::connect(url, opts).await?)
 }
 
 async fn migrated(url: &str) -> Result<Store> {
@@ -440,12 +515,18 @@ async fn import_email_files(
     paths: Vec<PathBuf>,
     company_id: Uuid,
     as_user: Option<String>,
+    max_attachment_bytes: usize,
 ) -> Result<()> {
-    let store = migrated(database_url).await?;
+    let store = migrated_for_import(database_url).await?;
     let blobs = LocalBlobStore::new(data_dir.join("blobs"));
-    let capture =
-        crate::email_import::command_line_capture(&store, &blobs, company_id, as_user.as_deref())
-            .await?;
+    let capture = crate::email_import::command_line_capture(
+        &store,
+        &blobs,
+        company_id,
+        as_user.as_deref(),
+        max_attachment_bytes,
+    )
+    .await?;
     let report = crate::email_import::import_files(&capture, &paths).await?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
@@ -488,6 +569,7 @@ async fn serve(
     bind: SocketAddr,
     http: &HttpArgs,
     smtp: Smtp,
+    limits: Limits,
 ) -> Result<()> {
     // Fail on bad TLS files before touching the database.
     let tls = match http.tls_paths().map_err(|e| anyhow!(e))? {
@@ -503,7 +585,7 @@ async fn serve(
         store: Arc::new(store),
         jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
         blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
-        limits: Limits::default(),
+        limits,
         http: http.config(tls.is_some()),
         jobs: Arc::new(tokio::sync::Notify::new()),
         mail_domain: smtp.domain,

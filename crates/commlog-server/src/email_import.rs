@@ -126,13 +126,8 @@ pub async fn command_line_capture<'a>(
     blobs: &'a dyn BlobStore,
     company_id: uuid::Uuid,
     as_user: Option<&str>,
+    max_attachment_bytes: usize,
 ) -> anyhow::Result<EmailCapture<'a>> {
     let scope = crate::import::acting_scope(store, company_id, as_user).await?;
-    Ok(EmailCapture::new(
-        store,
-        blobs,
-        scope,
-        crate::state::Limits::default().max_attachment_bytes,
-    )
-    .await?)
+    Ok(EmailCapture::new(store, blobs, scope, max_attachment_bytes).await?)
 }

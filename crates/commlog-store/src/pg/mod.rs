@@ -23,10 +23,21 @@ pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreRes
     let options = PgConnectOptions::from_str(url)
         .map_err(|e| crate::StoreError::Other(format!("invalid PostgreSQL URL: {e}")))?
         .application_name("commlog")
-        .options([(
-            "statement_timeout",
-            format!("{}", opts.statement_timeout.as_millis()),
-        )]);
+        .options([
+            (
+                "statement_timeout",
+                format!("{}", opts.statement_timeout.as_millis()),
+            ),
+            (
+                "synchronous_commit",
+                (if opts.asynchronous_commit {
+                    "off"
+                } else {
+                    "on"
+                })
+                .to_owned(),
+            ),
+        ]);
     let pool = PgPoolOptions::new()
         .max_connections(opts.max_connections)
         .acquire_timeout(opts.acquire_timeout)
