@@ -46,6 +46,7 @@ mod attachments;
 mod capture;
 mod create;
 mod delete;
+mod email;
 mod fixtures;
 mod harness;
 mod list;
