@@ -338,9 +338,24 @@ pub async fn run_account(
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "INBOX".into());
+            let checkpoint = account
+                .folder_states
+                .iter()
+                .find(|s| s.folder == first)
+                .map(|s| (s.uidvalidity, s.last_uid));
             let mut mailbox = connect(&account, password.expose()).await?;
-            mailbox.examine(&first).await?;
-            if !mailbox.idle(idle_for).await? {
+            let uidvalidity = i64::from(mailbox.examine(&first).await?);
+            // Mail that arrived between the sync and now would raise no IDLE event: if there is
+            // any, go round again at once.
+            let missed = match checkpoint {
+                Some((v, last)) if v == uidvalidity => mailbox
+                    .uid_search(&format!("UID {}:*", last + 1))
+                    .await?
+                    .into_iter()
+                    .any(|u| i64::from(u) > last),
+                _ => true,
+            };
+            if !missed && !mailbox.idle(idle_for).await? {
                 tokio::time::sleep(poll).await;
             }
             mailbox.logout().await;
