@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod attach;
 pub mod auth;
 pub mod blobs;
 pub mod capture;

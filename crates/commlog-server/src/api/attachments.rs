@@ -11,10 +11,9 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::BytesMut;
+use commlog_domain::Permission;
 use commlog_domain::filters::AttachmentFilter;
-use commlog_domain::records::{Attachment, NewAttachment};
-use commlog_domain::{AttachmentStatus, Permission, new_id};
-use sha2::{Digest, Sha256};
+use commlog_domain::records::Attachment;
 use uuid::Uuid;
 
 /// The multipart form of an upload (documentation only).
@@ -104,33 +103,17 @@ pub async fn create_communication_attachment(
             "no such communication log",
         )
     })?;
-    let id = new_id();
-    let key = format!("attachments/{}/{}/{}", auth.actor().company_id, log_id, id);
-    let checksum = hex::encode(Sha256::digest(&data));
-    let size = i64::try_from(data.len()).unwrap_or(i64::MAX);
-    app.blobs
-        .put(&key, data.freeze())
-        .await
-        .map_err(ApiError::internal)?;
-    let new = NewAttachment {
-        id,
-        communication_log_id: log_id,
-        file_name,
-        file_type,
-        file_size: size,
-        file_path: key.clone(),
-        checksum_sha256: checksum,
-        status: AttachmentStatus::Available,
-        is_public: false,
+    let file = crate::attach::NewFile {
+        log_id,
+        name: file_name,
+        file_type: &file_type,
+        data: data.freeze(),
         is_internal,
     };
-    match app.store.create_attachment(&auth.scope, &new).await {
+    match crate::attach::attach(&app.store, app.blobs.as_ref(), &auth.scope, file).await {
         Ok(a) => Ok((StatusCode::CREATED, Json(a))),
-        Err(e) => {
-            // Not recorded, so not kept: the file would be unreachable.
-            let _ = app.blobs.delete(&key).await;
-            Err(e.into())
-        }
+        Err(crate::attach::AttachError::Store(e)) => Err(e.into()),
+        Err(e) => Err(ApiError::internal(e)),
     }
 }
 

@@ -15,15 +15,14 @@
 use crate::blobs::BlobStore;
 use commlog_domain::filters::PeopleFilter;
 use commlog_domain::list::LogListParams;
-use commlog_domain::records::{ContactInput, NewAttachment, QuarantinedEmail};
+use commlog_domain::records::{ContactInput, QuarantinedEmail};
 use commlog_domain::{
-    AttachmentStatus, CommunicationLog, CommunicationLogPatch, CommunicationType, Direction,
-    LogStatus, NewCommunicationLog, NewParticipant, ParticipantRole, new_id,
+    CommunicationLog, CommunicationLogPatch, CommunicationType, Direction, LogStatus,
+    NewCommunicationLog, NewParticipant, ParticipantRole, new_id,
 };
 use commlog_ingest::email::{EmailLimits, Mailbox, ParsedEmail, parse_email, thread_subject};
 use commlog_store::{Scope, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -577,27 +576,14 @@ impl<'a> EmailCapture<'a> {
         file_type: &str,
         data: &[u8],
     ) -> anyhow::Result<()> {
-        let id = new_id();
-        let key = format!("attachments/{}/{log_id}/{id}", self.scope.company_id());
-        self.blobs
-            .put(&key, bytes::Bytes::copy_from_slice(data))
-            .await?;
-        let new = NewAttachment {
-            id,
-            communication_log_id: log_id,
-            file_name: crate::api::attachments::sanitize_file_name(name),
-            file_type: file_type.chars().take(100).collect(),
-            file_size: i64::try_from(data.len()).unwrap_or(i64::MAX),
-            file_path: key.clone(),
-            checksum_sha256: hex::encode(Sha256::digest(data)),
-            status: AttachmentStatus::Available,
-            is_public: false,
+        let file = crate::attach::NewFile {
+            log_id,
+            name: crate::api::attachments::sanitize_file_name(name),
+            file_type,
+            data: bytes::Bytes::copy_from_slice(data),
             is_internal: false,
         };
-        if let Err(e) = self.store.create_attachment(&self.scope, &new).await {
-            let _ = self.blobs.delete(&key).await;
-            return Err(e.into());
-        }
+        crate::attach::attach(self.store, self.blobs, &self.scope, file).await?;
         Ok(())
     }
 }

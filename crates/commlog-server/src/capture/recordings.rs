@@ -7,12 +7,10 @@ use super::fetch::{self, FetchError};
 use super::integration::{self, Provider, Settings};
 use super::runner::JobError;
 use crate::state::AppState;
+use commlog_domain::CommunicationLog;
 use commlog_domain::filters::AttachmentFilter;
-use commlog_domain::records::NewAttachment;
-use commlog_domain::{AttachmentStatus, CommunicationLog, new_id};
 use commlog_ingest::event::{RecordingEvent, RecordingStatus};
 use commlog_store::{CapturedEvent, Scope, WebhookChannel};
-use sha2::{Digest, Sha256};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -124,29 +122,18 @@ pub(super) async fn keep(
         "audio/wav" | "audio/x-wav" | "audio/wave" => "wav",
         _ => "bin",
     };
-    let id = new_id();
-    let key = format!("attachments/{}/{}/{}", log.company_id, log.id, id);
-    let size = i64::try_from(file.data.len()).unwrap_or(i64::MAX);
-    let checksum = hex::encode(Sha256::digest(&file.data));
-    app.blobs
-        .put(&key, file.data)
-        .await
-        .map_err(JobError::retry)?;
-    let new = NewAttachment {
-        id,
-        communication_log_id: log.id,
-        file_name: format!("{stem}.{extension}"),
-        file_type,
-        file_size: size,
-        file_path: key.clone(),
-        checksum_sha256: checksum,
-        status: AttachmentStatus::Available,
-        is_public: false,
+    let size = file.data.len();
+    let kept = crate::attach::NewFile {
+        log_id: log.id,
+        name: format!("{stem}.{extension}"),
+        file_type: &file_type,
+        data: file.data,
         is_internal: false,
     };
-    if let Err(e) = app.store.create_attachment(scope, &new).await {
-        let _ = app.blobs.delete(&key).await;
-        return Err(e.into());
+    match crate::attach::attach(&app.store, app.blobs.as_ref(), scope, kept).await {
+        Ok(_) => {}
+        Err(crate::attach::AttachError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(JobError::retry(e)),
     }
     Ok(format!("recording kept ({size} bytes)"))
 }
