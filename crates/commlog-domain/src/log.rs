@@ -186,6 +186,36 @@ pub struct NewCommunicationLog {
     pub participants: Vec<NewParticipant>,
 }
 
+impl NewParticipant {
+    /// The caller and callee of a call by number, normalised to E.164 in the company's
+    /// `country` (so they match contacts); a number that is no phone number (an extension, a
+    /// SIP URI) is left out.
+    pub fn call_parties(
+        from: &str,
+        from_name: Option<String>,
+        to: &str,
+        country: Option<&str>,
+    ) -> Vec<NewParticipant> {
+        [
+            (ParticipantRole::Caller, from, from_name),
+            (ParticipantRole::Callee, to, None),
+        ]
+        .into_iter()
+        .filter_map(|(role, number, name)| {
+            let phone = crate::phone::normalize_e164(number, country).ok()?;
+            Some(NewParticipant {
+                role,
+                email: None,
+                phone: Some(phone),
+                name,
+                contact_id: None,
+                user_id: None,
+            })
+        })
+        .collect()
+    }
+}
+
 impl NewCommunicationLog {
     /// A log with only what every log needs; everything else empty or defaulted (captures and
     /// imports set what their source knows on top).

@@ -2,10 +2,7 @@
 //! is created through the same path as an API call (validation, caller-ID matching to contacts,
 //! audit), idempotent on the record's unique id, so importing a file twice adds nothing.
 
-use commlog_domain::phone::normalize_e164;
-use commlog_domain::{
-    CommunicationType, Direction, NewCommunicationLog, NewParticipant, ParticipantRole, Role,
-};
+use commlog_domain::{CommunicationType, Direction, NewCommunicationLog, NewParticipant, Role};
 use commlog_ingest::cdr::{CdrImporter, CdrRecord, MAX_CDR_LINE_BYTES};
 use commlog_ingest::cdr_profile::CdrProfile;
 use commlog_ingest::event::CallOutcome;
@@ -191,22 +188,7 @@ fn call_log(r: &CdrRecord, country: Option<&str>) -> NewCommunicationLog {
         r.dst,
         r.source.as_str()
     );
-    let mut participants = Vec::new();
-    for (role, number, name) in [
-        (ParticipantRole::Caller, &r.src, r.caller_name.clone()),
-        (ParticipantRole::Callee, &r.dst, None),
-    ] {
-        if let Ok(phone) = normalize_e164(number, country) {
-            participants.push(NewParticipant {
-                role,
-                email: None,
-                phone: Some(phone),
-                name,
-                contact_id: None,
-                user_id: None,
-            });
-        }
-    }
+    let participants = NewParticipant::call_parties(&r.src, r.caller_name.clone(), &r.dst, country);
     let kind = if r.outcome == CallOutcome::Voicemail {
         CommunicationType::Voicemail
     } else {

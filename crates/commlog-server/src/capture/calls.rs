@@ -6,7 +6,6 @@ use super::recordings;
 use super::runner::JobError;
 use crate::import::outcome_text;
 use crate::state::AppState;
-use commlog_domain::phone::normalize_e164;
 use commlog_domain::{
     CallOutcome, CommunicationLog, CommunicationLogPatch, CommunicationType, Direction,
     NewCommunicationLog, NewParticipant, ParticipantRole,
@@ -143,22 +142,7 @@ fn call_log(s: &CallSnapshot, channel: &str, country: Option<&str>) -> NewCommun
 /// Caller and callee by number (E.164 in the company's region, so they match contacts), and
 /// the agent by e-mail when the PBX names one (so it matches the user).
 fn participants(s: &CallSnapshot, country: Option<&str>) -> Vec<NewParticipant> {
-    let mut out = Vec::new();
-    for (role, number, name) in [
-        (ParticipantRole::Caller, &s.from, s.from_name.clone()),
-        (ParticipantRole::Callee, &s.to, None),
-    ] {
-        if let Ok(phone) = normalize_e164(number, country) {
-            out.push(NewParticipant {
-                role,
-                email: None,
-                phone: Some(phone),
-                name,
-                contact_id: None,
-                user_id: None,
-            });
-        }
-    }
+    let mut out = NewParticipant::call_parties(&s.from, s.from_name.clone(), &s.to, country);
     if let Some(agent) = s.agent_email.as_ref().filter(|e| e.contains('@')) {
         let role = if s.direction == Some(Direction::Outbound) {
             ParticipantRole::Caller
