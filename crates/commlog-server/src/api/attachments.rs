@@ -40,13 +40,7 @@ pub async fn create_communication_attachment(
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     auth.require(Permission::CreateAttachments)?;
-    let mut form = form.map_err(|e| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send the file as multipart/form-data: {}", e.body_text()),
-        )
-    })?;
+    let mut form = multipart_form(form)?;
     let mut log_id: Option<Uuid> = None;
     let mut is_internal = false;
     let mut file: Option<(String, String, BytesMut)> = None;
@@ -74,13 +68,7 @@ pub async fn create_communication_attachment(
                     .chars()
                     .take(100)
                     .collect();
-                let mut data = BytesMut::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    if data.len() + chunk.len() > limit {
-                        return Err(too_large());
-                    }
-                    data.extend_from_slice(&chunk);
-                }
+                let data = read_field(&mut field, limit).await?;
                 file = Some((name, kind, data));
             }
             _ => {}
@@ -117,7 +105,35 @@ pub async fn create_communication_attachment(
     }
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+/// The multipart form of an upload, or 415 when the body is something else.
+pub(crate) fn multipart_form(
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Multipart, ApiError> {
+    form.map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send the file as multipart/form-data: {}", e.body_text()),
+        )
+    })
+}
+
+/// One field's bytes, refused with 413 as soon as they pass `limit`.
+pub(crate) async fn read_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
+    let mut data = BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+        if data.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        data.extend_from_slice(&chunk);
+    }
+    Ok(data)
+}
+
+pub(crate) fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large()
     } else {

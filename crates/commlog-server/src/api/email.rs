@@ -4,12 +4,11 @@
 use crate::auth::Auth;
 use crate::capture::email::{EmailCapture, EmailImportReport, EmailSettings};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiPath, ApiQuery, too_large};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
 use commlog_domain::Permission;
 use commlog_domain::records::QuarantinedEmail;
 use serde::Deserialize;
@@ -40,16 +39,14 @@ pub async fn import_email(
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<EmailImportReport>> {
     auth.require(Permission::CreateLog)?;
-    let mut form = form.map_err(|e| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send the mail as multipart/form-data: {}", e.body_text()),
-        )
-    })?;
+    let mut form = crate::api::attachments::multipart_form(form)?;
     let mut file: Option<(String, Vec<u8>)> = None;
     let limit = app.limits.max_attachment_bytes;
-    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(crate::api::attachments::multipart_error)?
+    {
         if field.name() != Some("file") {
             continue;
         }
@@ -59,14 +56,8 @@ pub async fn import_email(
             .chars()
             .take(200)
             .collect();
-        let mut data = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-            if data.len() + chunk.len() > limit {
-                return Err(too_large());
-            }
-            data.extend_from_slice(&chunk);
-        }
-        file = Some((name, data));
+        let data = crate::api::attachments::read_field(&mut field, limit).await?;
+        file = Some((name, data.to_vec()));
     }
     let (name, data) =
         file.ok_or_else(|| ApiError::field("file", "required", "a file is required"))?;
@@ -86,20 +77,6 @@ pub async fn import_email(
         report
     };
     Ok(Json(report))
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large()
-    } else {
-        ApiError::bad_request(
-            "malformed_multipart",
-            format!(
-                "the upload is not valid multipart/form-data: {}",
-                e.body_text()
-            ),
-        )
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
