@@ -169,3 +169,17 @@ impl<S: Send + Sync> FromRequest<S> for ApiBytes {
         }
     }
 }
+
+/// The `limit` of a short admin list (jobs, quarantine): 1 to 1000, 100 when not given.
+pub fn list_limit(limit: Option<u32>) -> Result<i64, ApiError> {
+    let limit = limit.unwrap_or(100);
+    if (1..=1000).contains(&limit) {
+        Ok(i64::from(limit))
+    } else {
+        Err(ApiError::field(
+            "limit",
+            "out_of_range",
+            "limit must be 1 to 1000",
+        ))
+    }
+}

@@ -99,17 +99,10 @@ pub async fn list_quarantined_emails(
     ApiQuery(q): ApiQuery<QuarantineQuery>,
 ) -> ApiResult<Json<Vec<QuarantinedEmail>>> {
     auth.require(Permission::ManageIntegrations)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            "limit must be 1 to 1000",
-        ));
-    }
+    let limit = crate::extract::list_limit(q.limit)?;
     Ok(Json(
         app.store
-            .list_quarantined_emails(&auth.scope, q.open.unwrap_or(true), i64::from(limit))
+            .list_quarantined_emails(&auth.scope, q.open.unwrap_or(true), limit)
             .await?,
     ))
 }

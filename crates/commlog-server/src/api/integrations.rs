@@ -295,18 +295,9 @@ pub async fn list_jobs(
     ApiQuery(q): ApiQuery<JobQuery>,
 ) -> ApiResult<Json<Vec<Job>>> {
     auth.require(Permission::ManageIntegrations)?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            "out_of_range",
-            "limit must be 1 to 1000",
-        ));
-    }
+    let limit = crate::extract::list_limit(q.limit)?;
     Ok(Json(
-        app.store
-            .list_jobs(&auth.scope, q.status, i64::from(limit))
-            .await?,
+        app.store.list_jobs(&auth.scope, q.status, limit).await?,
     ))
 }
 

@@ -308,6 +308,15 @@ async fn mboxes_import_and_broken_mail_is_quarantined(app: &TestApp) {
         app.get("/api/email-quarantine/", &rep).await.status,
         StatusCode::FORBIDDEN
     );
+    for path in [
+        "/api/email-quarantine/?limit=0",
+        "/api/jobs/?limit=5000",
+        "/api/jobs/?limit=x",
+    ] {
+        let r = app.get(path, &c.admin).await;
+        assert!(r.status.is_client_error(), "{path}: {}", r.status);
+        assert!(r.body["error_code"].is_string(), "{path}");
+    }
     let retried = app
         .post(
             &format!("/api/email-quarantine/{}/retry/", id(&items[0])),
