@@ -14,6 +14,7 @@ pub mod list;
 pub mod log;
 pub mod permissions;
 pub mod phone;
+pub mod processing;
 pub mod records;
 pub mod status;
 pub mod time_fmt;

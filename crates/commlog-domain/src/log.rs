@@ -44,11 +44,14 @@ pub struct Participant {
 }
 
 /// A category as shown on a log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct CategoryRef {
     pub id: Uuid,
     pub category_code: String,
     pub category_name: String,
+    /// Set when automatic categorisation chose the category: how sure it was, in [0, 1].
+    /// A category a person chose has none.
+    pub confidence: Option<f64>,
 }
 
 /// A communication log as the API returns it.
@@ -106,6 +109,12 @@ pub struct CommunicationLog {
     pub tags: Vec<String>,
     pub watchers: Vec<Uuid>,
     pub participants: Vec<Participant>,
+    /// The language of the content (ISO 639-1), when automatic processing could tell.
+    pub language: Option<String>,
+    /// What automatic processing found beyond the columns above: sentiment per speaker and the
+    /// most negative part, transcript segments, PII spans, the escalation reason. Read-only.
+    #[schema(value_type = Object)]
+    pub analysis: serde_json::Value,
     #[serde(with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,

@@ -43,6 +43,10 @@ macro_rules! engine_modules {
         mod migrations;
         #[path = "../engine/numbers.rs"]
         mod numbers;
+        #[path = "../engine/processing.rs"]
+        mod processing;
+        #[path = "../engine/processing_rules.rs"]
+        mod processing_rules;
         #[path = "../engine/reference.rs"]
         mod reference;
         #[path = "../engine/rows.rs"]

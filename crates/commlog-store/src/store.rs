@@ -418,6 +418,27 @@ delegate! {
     fn fail_job(&self, company_id: Uuid, id: Uuid, error: &str, permanent: bool) -> StoreResult<commlog_domain::JobStatus> => company_id;
     fn list_jobs(&self, scope: &Scope, status: Option<commlog_domain::JobStatus>, limit: i64) -> StoreResult<Vec<Job>> => scope;
     fn retry_job(&self, scope: &Scope, id: Uuid) -> StoreResult<Job> => scope;
+    /// The jobs that worked on one log (the caller has checked it may see the log).
+    fn subject_jobs(&self, company_id: Uuid, subject: Uuid) -> StoreResult<Vec<Job>> => company_id;
+    /// Queues processing of visible logs (`steps` empty: every step).
+    fn reprocess_logs(&self, scope: &Scope, ids: &[Uuid], steps: &[String]) -> StoreResult<Vec<Uuid>> => scope;
+    fn log_ids_between(&self, company_id: Uuid, from: time::OffsetDateTime, to: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => company_id;
+    /// The processing steps that ran on a visible log.
+    fn processing_runs(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<commlog_domain::processing::ProcessingRun>> => scope;
+    /// Writes what processing found back to a log, as the system.
+    fn apply_analysis(&self, company_id: Uuid, log_id: Uuid, job_id: Option<Uuid>, a: &commlog_domain::processing::LogAnalysis) -> StoreResult<()> => company_id;
+    fn processing_settings(&self, company_id: Uuid) -> StoreResult<(commlog_domain::processing::ProcessingSettings, Option<String>)> => company_id;
+    fn set_processing_settings(&self, scope: &Scope, settings: &commlog_domain::processing::ProcessingSettings, sealed_key: Option<Option<String>>) -> StoreResult<commlog_domain::processing::ProcessingSettings> => scope;
+    fn list_escalation_rules(&self, scope: &Scope) -> StoreResult<Vec<commlog_domain::processing::EscalationRuleRecord>> => scope;
+    fn save_escalation_rule(&self, scope: &Scope, id: Option<Uuid>, name: &str, body: &serde_json::Value, is_active: bool) -> StoreResult<commlog_domain::processing::EscalationRuleRecord> => scope;
+    fn delete_escalation_rule(&self, scope: &Scope, id: Uuid) -> StoreResult<()> => scope;
+    fn list_category_examples(&self, scope: &Scope, category: Option<Uuid>) -> StoreResult<Vec<commlog_domain::processing::CategoryExample>> => scope;
+    fn add_category_example(&self, scope: &Scope, category: Uuid, text: &str) -> StoreResult<commlog_domain::processing::CategoryExample> => scope;
+    /// Names of the company's contacts and users (for PII detection).
+    fn known_names(&self, company_id: Uuid) -> StoreResult<Vec<String>> => company_id;
+    fn company_ids(&self) -> StoreResult<Vec<Uuid>> => crate::Tenant::All;
+    /// Marks open follow-ups due before `now` overdue; returns the logs marked.
+    fn mark_overdue_follow_ups(&self, company_id: Uuid, now: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => company_id;
     /// Notes that a captured e-mail was seen in a mailbox.
     fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
     fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;

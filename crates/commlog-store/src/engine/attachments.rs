@@ -7,7 +7,7 @@ use super::{Db, dialect, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::filters::{AttachmentFilter, limit_offset};
 use commlog_domain::records::{Attachment, NewAttachment};
-use commlog_domain::time_fmt;
+use commlog_domain::{AttachmentStatus, time_fmt};
 use serde_json::json;
 use sqlx::QueryBuilder;
 use uuid::Uuid;
@@ -76,6 +76,10 @@ impl Engine<Db> {
             changes,
         )
         .await?;
+        // A recording or voice message is transcribed (and the log analysed again) once kept.
+        if new.file_type.starts_with("audio/") && new.status == AttachmentStatus::Available {
+            super::processing::enqueue(&mut tx, scope.company_id(), new.communication_log_id, &[], "recording").await?;
+        }
         tx.commit().await?;
         self.get_attachment(scope, new.id).await
     }

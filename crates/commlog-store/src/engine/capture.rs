@@ -99,7 +99,7 @@ impl Engine<Db> {
         let record = if inserted.rows_affected() == 1 {
             // Events of one subject are processed in order; the runner reads `serial` for that.
             let serial = format!("{}:{}", e.provider, e.subject.as_deref().unwrap_or(&id.to_string()));
-            jobs::enqueue(&mut tx, e.company_id, CAPTURE_JOB, &json!({"capture_event_id": id, "serial": serial})).await?;
+            jobs::enqueue(&mut tx, e.company_id, CAPTURE_JOB, None, &json!({"capture_event_id": id, "serial": serial})).await?;
             CaptureRecord { id, new: true, processed: false }
         } else {
             let r = sqlx::query("SELECT id, processed_at FROM capture_events WHERE company_id = $1 AND provider = $2 AND dedupe_key = $3")

@@ -21,13 +21,13 @@ pub(crate) const DEFAULT_MAX_ATTEMPTS: i32 = 8;
 const JOB_COLUMNS: &str =
     "company_id, id, kind, payload, status, attempts, max_attempts, run_at, last_error, created_at, finished_at";
 
-/// Queues a job inside the caller's transaction.
-pub(super) async fn enqueue(tx: &mut Tx, company_id: Uuid, kind: &str, payload: &Value) -> StoreResult<Uuid> {
+/// Queues a job inside the caller's transaction; `subject` names the log it works on.
+pub(super) async fn enqueue(tx: &mut Tx, company_id: Uuid, kind: &str, subject: Option<Uuid>, payload: &Value) -> StoreResult<Uuid> {
     let id = new_id();
     let now = DbTime::from(time_fmt::now());
     sqlx::query(
-        "INSERT INTO jobs (company_id, id, kind, payload, status, attempts, max_attempts, run_at, created_at) \
-         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6)",
+        "INSERT INTO jobs (company_id, id, kind, payload, status, attempts, max_attempts, run_at, created_at, subject_id) \
+         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $6, $6, $7)",
     )
     .bind(company_id)
     .bind(id)
@@ -35,6 +35,7 @@ pub(super) async fn enqueue(tx: &mut Tx, company_id: Uuid, kind: &str, payload: 
     .bind(payload.to_string())
     .bind(DEFAULT_MAX_ATTEMPTS)
     .bind(now)
+    .bind(subject)
     .execute(&mut **tx)
     .await?;
     Ok(id)
@@ -61,7 +62,7 @@ impl Engine<Db> {
     /// Queues a job on its own.
     pub(crate) async fn enqueue_job(&self, company_id: Uuid, kind: &str, payload: &Value) -> StoreResult<Uuid> {
         let mut tx = self.begin_write().await?;
-        let id = enqueue(&mut tx, company_id, kind, payload).await?;
+        let id = enqueue(&mut tx, company_id, kind, None, payload).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -149,6 +150,12 @@ impl Engine<Db> {
         }
         qb.push(" ORDER BY created_at DESC LIMIT ").push_bind(limit);
         qb.build().fetch_all(&self.read).await?.iter().map(job).collect()
+    }
+
+    /// The jobs that worked on one log, newest first (the caller has checked it may see the log).
+    pub(crate) async fn subject_jobs(&self, company_id: Uuid, subject: Uuid) -> StoreResult<Vec<Job>> {
+        let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE company_id = $1 AND subject_id = $2 ORDER BY created_at DESC LIMIT 200");
+        sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company_id).bind(subject).fetch_all(&self.read).await?.iter().map(job).collect()
     }
 
     /// Puts a dead job back in the queue for a fresh round of attempts.

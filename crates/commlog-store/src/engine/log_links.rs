@@ -28,7 +28,7 @@ fn slot(logs: &mut [CommunicationLog], id: Uuid) -> Option<&mut CommunicationLog
 /// hence its typed NULLs.
 const LINK_BRANCHES: [&str; 4] = [
     "SELECT lc.communication_log_id AS log_id, 'c' AS kind, 0 AS pos, c.id AS id, c.category_code AS s1, c.category_name AS s2, \
-     CAST(NULL AS TEXT) AS s3, CAST(NULL AS TEXT) AS s4, CAST(NULL AS UUID) AS u1, CAST(NULL AS UUID) AS u2 \
+     CAST(lc.confidence AS TEXT) AS s3, CAST(NULL AS TEXT) AS s4, CAST(NULL AS UUID) AS u1, CAST(NULL AS UUID) AS u2 \
      FROM crm_communication_log_categories lc JOIN crm_communication_categories c ON c.company_id = lc.company_id AND c.id = lc.category_id \
      WHERE lc.company_id = ",
     "SELECT lt.communication_log_id, 't', 0, t.id, t.name, NULL, NULL, NULL, NULL, NULL \
@@ -97,6 +97,9 @@ pub(super) async fn load(
                 id: r.try_get("id")?,
                 category_code: r.try_get("s1")?,
                 category_name: r.try_get("s2")?,
+                confidence: r
+                    .try_get::<Option<String>, _>("s3")?
+                    .and_then(|c| c.parse().ok()),
             }),
             "t" => l.tags.push(r.try_get("s1")?),
             _ => l.watchers.push(r.try_get("id")?),

@@ -284,6 +284,7 @@ async fn categories(
             id: *id,
             category_code: r.try_get("category_code")?,
             category_name: r.try_get("category_name")?,
+            confidence: None,
         });
     }
     Ok((refs, priority))

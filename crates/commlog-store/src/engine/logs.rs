@@ -5,6 +5,7 @@
 use super::audit::{self, Tx};
 use super::log_links::{self, Conn};
 use super::log_refs::{self, Resolved};
+use super::{processing, processing_rules};
 use super::{Db, dialect, rows};
 use crate::store::CreatedLog;
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
@@ -190,6 +191,7 @@ impl Engine<Db> {
             )
             .await?;
         }
+        processing::enqueue(&mut tx, company, log.id, &[], "created").await?;
         if let Some((key, hash)) = idempotency {
             let saved = sqlx::query(
                 "INSERT INTO idempotency_keys (company_id, user_id, idempotency_key, request_hash, status_code, response_body, created_at) \
@@ -352,6 +354,23 @@ impl Engine<Db> {
             after.participants =
                 log_links::set_participants(&mut tx, company, id, true, &draft.participants)
                     .await?;
+        }
+        if touches.0 {
+            let auto: Vec<Uuid> = before.categories.iter().filter(|c| c.confidence.is_some()).map(|c| c.id).collect();
+            let mut chosen = draft.category_ids.clone();
+            chosen.sort();
+            chosen.dedup();
+            let mut auto_sorted = auto.clone();
+            auto_sorted.sort();
+            // A person replaced what processing chose: keep it as an example to learn from.
+            if !auto.is_empty() && chosen != auto_sorted && !chosen.is_empty() {
+                let text = format!("{}\n{}", after.subject, after.content);
+                processing_rules::record_correction(&mut tx, company, id, &text, &chosen).await?;
+            }
+        }
+        // What the analysis reads changed: analyse again.
+        if after.content != before.content || after.subject != before.subject || after.transcription != before.transcription {
+            processing::enqueue(&mut tx, company, id, &[], "updated").await?;
         }
         let changes = diff(&before, &after);
         audit::record(
@@ -605,6 +624,9 @@ fn build(
         tags: d.tags.clone(),
         watchers: d.watcher_ids.clone(),
         participants: before.map(|b| b.participants.clone()).unwrap_or_default(),
+        // Written by automatic processing only: kept across updates.
+        language: before.and_then(|b| b.language.clone()),
+        analysis: before.map_or_else(|| json!({}), |b| b.analysis.clone()),
         created_at: before.map_or(now, |b| b.created_at),
         updated_at: now,
         is_deleted: false,

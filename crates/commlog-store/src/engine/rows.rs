@@ -19,7 +19,7 @@ pub(super) const LOG_COLUMNS: &str = "l.id, l.company_id, l.customer_id, l.conta
     l.start_time, l.end_time, l.duration_minutes, l.duration_seconds, l.call_outcome, l.response_seconds, l.content, l.summary, l.transcription, \
     l.priority, l.status, l.is_internal, l.sentiment, l.sentiment_score, l.key_topics, l.requires_follow_up, \
     l.follow_up_assigned_to, l.follow_up_date, l.follow_up_status, l.source, l.external_id, l.thread_id, \
-    l.created_at, l.updated_at, l.is_deleted";
+    l.language, l.analysis, l.created_at, l.updated_at, l.is_deleted";
 
 pub(super) fn get<'r, T>(row: &'r Row, col: &str) -> StoreResult<T>
 where
@@ -91,6 +91,8 @@ pub(super) fn log(row: &Row) -> StoreResult<CommunicationLog> {
         tags: Vec::new(),
         watchers: Vec::new(),
         participants: Vec::new(),
+        language: get(row, "language")?,
+        analysis: get::<Json<serde_json::Value>>(row, "analysis")?.0,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
         is_deleted: get(row, "is_deleted")?,
