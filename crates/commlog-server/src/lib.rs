@@ -15,6 +15,8 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod import;
+pub mod models;
+pub mod processing;
 pub mod secret;
 pub mod seed;
 pub mod smtp;

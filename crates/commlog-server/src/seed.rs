@@ -251,6 +251,8 @@ fn generate_one(
             CallOutcome::NoAnswer
         }),
         response_seconds: None,
+        language: None,
+        analysis: serde_json::json!({}),
         content,
         summary: None,
         transcription: None,

@@ -21,6 +21,8 @@ pub struct AppState {
     pub jobs: Arc<tokio::sync::Notify>,
     /// The domain of the companies' forwarding addresses (`capture-…@mail_domain`).
     pub mail_domain: String,
+    /// The local models automatic processing runs on.
+    pub processing: Arc<crate::processing::Engines>,
 }
 
 /// Size limits applied before anything is buffered or stored.

@@ -122,8 +122,12 @@ pub async fn list_communication_logs(
     let (n, size) = (params.page(), params.page_size());
     let link = |p: u32| format!("/api/communication-logs/?{}", with_page(raw.as_deref(), p));
     let mut results = page.results;
+    let mask = crate::processing::masking::applies(&app, &auth.scope).await?;
     for l in &mut results {
         l.transcription = None;
+        if mask {
+            crate::processing::masking::mask_log(l);
+        }
     }
     Ok(Json(LogListResponse {
         results,
@@ -223,6 +227,9 @@ pub async fn get_communication_log(
 ) -> ApiResult<Json<LogDetail>> {
     auth.require(Permission::ReadLogs)?;
     let mut log = app.store.get_log(&auth.scope, id).await?;
+    if crate::processing::masking::applies(&app, &auth.scope).await? {
+        crate::processing::masking::mask_log(&mut log);
+    }
     if !p.include_transcript {
         log.transcription = None;
     } else if log.transcription.is_some() {

@@ -8,6 +8,7 @@ pub mod integrations;
 pub mod logs;
 pub mod mail_accounts;
 pub mod people;
+pub mod processing;
 pub mod reference;
 pub mod security;
 pub mod session;
@@ -45,6 +46,7 @@ use utoipa_axum::routes;
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
         (name = "email", description = "E-mail captured from uploads, imports and the forwarding address"),
         (name = "capture", description = "Calls and messages captured from telephony and messaging providers"),
+        (name = "processing", description = "Automatic processing: transcription, sentiment, topics, PII, categories, follow-ups and escalation"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -263,6 +265,24 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(email::rotate_capture_address))
         .routes(routes!(integrations::retry_job))
+        .routes(routes!(
+            processing::get_processing_settings,
+            processing::set_processing_settings
+        ))
+        .routes(routes!(processing::get_log_processing))
+        .routes(routes!(processing::reprocess_communication_log))
+        .routes(routes!(
+            processing::list_escalation_rules,
+            processing::create_escalation_rule
+        ))
+        .routes(routes!(
+            processing::update_escalation_rule,
+            processing::delete_escalation_rule
+        ))
+        .routes(routes!(
+            processing::list_category_examples,
+            processing::add_category_example
+        ))
         .routes(routes!(livez))
         .routes(routes!(readyz))
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))

@@ -3,7 +3,7 @@
 //! (a redirect could lead the credentials, or the request, somewhere not allowed).
 
 use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
 use std::sync::{Arc, LazyLock};
@@ -76,8 +76,23 @@ pub fn check_url(raw: &str, allowed: &[String]) -> Result<url::Url, FetchError> 
     Ok(url)
 }
 
+/// The operating system's CA bundle (`SSL_CERT_FILE` or Debian's path), trusted beside the
+/// public web roots: sites behind a company's own CA or TLS-inspecting proxy stay reachable.
+fn system_roots() -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    let path = std::env::var_os("SSL_CERT_FILE")
+        .unwrap_or_else(|| "/etc/ssl/certs/ca-certificates.crt".into());
+    match rustls::pki_types::CertificateDer::pem_file_iter(&path) {
+        Ok(certs) => certs.filter_map(Result::ok).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 static TLS: LazyLock<tokio_rustls::TlsConnector> = LazyLock::new(|| {
-    let roots = rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // A certificate the bundle has but rustls cannot use is skipped, not fatal.
+    let _ = roots.add_parsable_certificates(system_roots());
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -88,7 +103,7 @@ static TLS: LazyLock<tokio_rustls::TlsConnector> = LazyLock::new(|| {
     tokio_rustls::TlsConnector::from(Arc::new(config))
 });
 
-/// The TLS client configuration with the public web roots.
+/// The TLS client configuration with the public web roots and the system's CA bundle.
 pub fn tls_connector() -> &'static tokio_rustls::TlsConnector {
     &TLS
 }
@@ -113,14 +128,6 @@ async fn get_inner(
     basic_auth: Option<(&str, &str)>,
     max_bytes: usize,
 ) -> Result<Fetched, FetchError> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| FetchError::Refused("no host".into()))?
-        .to_owned();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let tcp = TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| FetchError::Transient(format!("connect to {host}:{port}: {e}")))?;
     let path = match url.query() {
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_owned(),
@@ -134,8 +141,57 @@ async fn get_inner(
         request = request.header(hyper::header::AUTHORIZATION, format!("Basic {token}"));
     }
     let request = request
-        .body(Empty::<Bytes>::new())
+        .body(Full::new(Bytes::new()))
         .map_err(|e| FetchError::Refused(format!("cannot build the request: {e}")))?;
+    send(url, request, max_bytes).await
+}
+
+/// POSTs `body` (of `content_type`, with an optional bearer token) to `url`, giving up after
+/// `timeout` or once the answer passes `max_bytes`. The caller chose and checked the URL.
+pub async fn post(
+    url: &url::Url,
+    content_type: &str,
+    bearer: Option<&str>,
+    body: Bytes,
+    max_bytes: usize,
+    timeout: Duration,
+) -> Result<Fetched, FetchError> {
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut request = Request::post(path)
+        .header(hyper::header::HOST, url.host_str().unwrap_or_default())
+        .header(hyper::header::USER_AGENT, "Commlog")
+        .header(hyper::header::CONTENT_TYPE, content_type)
+        .header(hyper::header::CONTENT_LENGTH, body.len());
+    if let Some(token) = bearer {
+        request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let request = request
+        .body(Full::new(body))
+        .map_err(|e| FetchError::Refused(format!("cannot build the request: {e}")))?;
+    tokio::time::timeout(timeout, send(url, request, max_bytes))
+        .await
+        .map_err(|_| {
+            FetchError::Transient(format!("no complete answer within {} s", timeout.as_secs()))
+        })?
+}
+
+/// Connects to the URL's host (TLS for https) and exchanges one request.
+async fn send(
+    url: &url::Url,
+    request: Request<Full<Bytes>>,
+    max_bytes: usize,
+) -> Result<Fetched, FetchError> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| FetchError::Refused("no host".into()))?
+        .to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let tcp = TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| FetchError::Transient(format!("connect to {host}:{port}: {e}")))?;
     if url.scheme() == "https" {
         let name = rustls::pki_types::ServerName::try_from(host.clone())
             .map_err(|_| FetchError::Refused(format!("{host} is not a valid TLS server name")))?;
@@ -151,7 +207,7 @@ async fn get_inner(
 
 async fn exchange<T>(
     io: T,
-    request: Request<Empty<Bytes>>,
+    request: Request<Full<Bytes>>,
     max_bytes: usize,
 ) -> Result<Fetched, FetchError>
 where

@@ -121,6 +121,9 @@ impl Scopes {
 async fn run_one(app: &AppState, job: &Job, scopes: &Scopes) -> anyhow::Result<()> {
     let outcome = match job.kind.as_str() {
         crate::capture::CAPTURE_JOB => crate::capture::process(app, job, scopes).await,
+        commlog_domain::processing::PROCESS_LOG_JOB => {
+            crate::processing::process(app, job, scopes).await
+        }
         other => Err(JobError::Permanent(format!(
             "no handler for jobs of kind {other}"
         ))),
@@ -142,12 +145,22 @@ async fn run_one(app: &AppState, job: &Job, scopes: &Scopes) -> anyhow::Result<(
     Ok(())
 }
 
-/// Runs jobs until the process ends: woken by new work, or every second for retries.
+/// Runs jobs until the process ends: woken by new work, or every second for retries; and
+/// marks overdue follow-ups every minute.
 pub fn spawn(app: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             if let Err(e) = run_due(&app).await {
                 tracing::warn!("job runner: {e:#}");
+            }
+            if last_sweep.is_none_or(|t| t.elapsed() >= crate::processing::SWEEP_EVERY) {
+                last_sweep = Some(std::time::Instant::now());
+                match crate::processing::sweep_follow_ups(&app).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(marked = n, "follow-ups overdue"),
+                    Err(e) => tracing::warn!("follow-up sweep: {e:#}"),
+                }
             }
             let _ = tokio::time::timeout(IDLE_POLL, app.jobs.notified()).await;
         }

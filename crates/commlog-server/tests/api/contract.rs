@@ -102,6 +102,9 @@ async fn database_down_answers_503_with_retry_after() {
         http: commlog_server::http::HttpConfig::default(),
         jobs: Arc::new(tokio::sync::Notify::new()),
         mail_domain: "crm.example.com".into(),
+        processing: std::sync::Arc::new(commlog_server::processing::Engines::new(
+            std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
+        )),
     };
     let router = commlog_server::api::router(state);
     let user = commlog_domain::User {

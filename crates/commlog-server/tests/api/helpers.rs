@@ -166,6 +166,9 @@ impl TestApp {
             },
             jobs: Arc::new(tokio::sync::Notify::new()),
             mail_domain: "crm.example.com".into(),
+            processing: std::sync::Arc::new(commlog_server::processing::Engines::new(
+                std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
+            )),
         };
         Self {
             url,

@@ -14,6 +14,7 @@ mod identity;
 mod imap;
 mod logs;
 mod people;
+mod processing;
 mod reference;
 mod roles;
 mod tenancy;

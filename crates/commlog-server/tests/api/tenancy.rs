@@ -91,6 +91,14 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         )
         .await
         .body);
+    let rule = id(&app
+        .post(
+            "/api/escalation-rules/",
+            &a.admin,
+            json!({"name": "Legal", "rule": {"keywords": ["lawyer"]}}),
+        )
+        .await
+        .body);
     let sessions = app
         .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
         .await;
@@ -111,6 +119,7 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("jobs", job),
         ("email-quarantine", quarantined),
         ("mail-accounts", mail_account),
+        ("escalation-rules", rule),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -127,6 +136,9 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         "/api/jobs/".to_owned(),
         "/api/email-quarantine/".to_owned(),
         format!("/api/mail-accounts/{mail_account}/"),
+        format!("/api/communication-logs/{log}/processing/"),
+        format!("/api/communication-categories/{category}/examples/"),
+        "/api/escalation-rules/".to_owned(),
     ];
     Fixture { ids, reads }
 }
@@ -172,12 +184,17 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "put" if path.ends_with("/webhook/") => {
             Some(json!({"provider": "generic", "secret": "a-long-enough-secret"}))
         }
+        "put" if path.starts_with("/api/escalation-rules/") => {
+            Some(json!({"name": "Other", "rule": {"keywords": ["x"]}}))
+        }
         "put" => Some(call_body(json!({}))),
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
         "post" if path.ends_with("/link/") => Some(json!({"customer_id": Uuid::new_v4()})),
         "post" if path.ends_with("/merge-thread/") => Some(json!({"into_log_id": Uuid::new_v4()})),
         "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
+        "post" if path.ends_with("/reprocess/") => Some(json!({})),
+        "post" if path.ends_with("/examples/") => Some(json!({"text": "an example text"})),
         "post" if path.ends_with("/password/") => {
             Some(json!({"new_password": "a long new password"}))
         }

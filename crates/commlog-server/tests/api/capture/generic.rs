@@ -93,7 +93,8 @@ async fn signed_call_events_become_one_log_per_call(app: &TestApp) {
         0,
         "processing is deferred to a job"
     );
-    assert_eq!(app.run_jobs().await, 1);
+    // The capture job, then the processing of the log it created.
+    assert_eq!(app.run_jobs().await, 2);
     let ongoing = log_of(app, &c, "pbx-1").await;
     assert_eq!(ongoing["call_outcome"], Value::Null, "still going on");
     assert_eq!(

@@ -1,0 +1,97 @@
+//! Automatic processing of logs: the `process_log` job that transcribes a log's recording
+//! and analyses its text — language, PII, sentiment, key topics, categories, promised
+//! follow-ups, escalation — then writes everything back in one transaction, with a record of
+//! each step (engine and version). Everything runs on this machine unless the company chose
+//! an external transcription engine. Also the sweep that marks follow-ups overdue.
+
+pub mod engines;
+pub mod masking;
+mod pipeline;
+pub mod rules;
+pub mod settings;
+pub mod transcribe;
+
+use crate::capture::runner::{JobError, Scopes};
+use crate::state::AppState;
+use commlog_domain::processing::NewProcessingRun;
+use commlog_domain::records::Job;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use engines::Engines;
+
+/// One step's record, before the store timestamps it.
+pub struct Step(pub NewProcessingRun);
+
+impl Step {
+    pub fn done(
+        step: &'static str,
+        engine: &str,
+        version: &str,
+        detail: Value,
+        started: OffsetDateTime,
+    ) -> Self {
+        Self(NewProcessingRun {
+            step,
+            engine: engine.to_owned(),
+            engine_version: version.to_owned(),
+            status: "done",
+            detail,
+            started_at: started,
+        })
+    }
+
+    pub fn skipped(step: &'static str, engine: &str, reason: &str) -> Self {
+        Self(NewProcessingRun {
+            step,
+            engine: engine.to_owned(),
+            engine_version: String::new(),
+            status: "skipped",
+            detail: json!({ "reason": reason }),
+            started_at: commlog_domain::time_fmt::now(),
+        })
+    }
+}
+
+/// Runs a `process_log` job: analyses the log and stores the outcome. Idempotent: running it
+/// twice stores the same results twice over the same fields.
+pub async fn process(app: &AppState, job: &Job, scopes: &Scopes) -> Result<(), JobError> {
+    let log_id = job
+        .payload
+        .get("log_id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| JobError::permanent("the job names no log"))?;
+    let steps: Vec<String> = job
+        .payload
+        .get("steps")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    let scope = scopes.of(app, job.company_id).await?;
+    let log = match app.store.get_log(&scope, log_id).await {
+        Ok(log) => log,
+        // Deleted since: nothing to analyse.
+        Err(commlog_store::StoreError::NotFound) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let analysis = pipeline::analyse(app, &scope, &log, &steps).await?;
+    app.store
+        .apply_analysis(job.company_id, log_id, Some(job.id), &analysis)
+        .await?;
+    Ok(())
+}
+
+/// How often open follow-ups are checked for being overdue.
+pub const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Marks every company's follow-ups that passed their date overdue (each with an event for
+/// whoever owns it); returns how many.
+pub async fn sweep_follow_ups(app: &AppState) -> anyhow::Result<usize> {
+    let now = commlog_domain::time_fmt::now();
+    let mut marked = 0;
+    for company in app.store.company_ids().await? {
+        marked += app.store.mark_overdue_follow_ups(company, now).await?.len();
+    }
+    Ok(marked)
+}
