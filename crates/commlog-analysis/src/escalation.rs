@@ -54,21 +54,11 @@ pub struct Reason {
     pub explanation: String,
 }
 
-/// The rank of a priority, lowest first (the domain enum has no order of its own).
-fn rank(p: Priority) -> u8 {
-    match p {
-        Priority::Low => 0,
-        Priority::Normal => 1,
-        Priority::High => 2,
-        Priority::Urgent => 3,
-    }
-}
-
 /// Evaluates one rule: `Some` with the reason when every set condition holds.
 pub fn evaluate(rule: &EscalationRule, facts: &Facts<'_>) -> Option<Reason> {
     let mut because: Vec<String> = Vec::new();
     if let Some(min) = rule.min_priority {
-        if rank(facts.priority) < rank(min) {
+        if facts.priority.rank() < min.rank() {
             return None;
         }
         because.push(format!("priority {} ≥ {}", facts.priority, min));

@@ -85,6 +85,27 @@ string_enum! {
     Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
 }
 
+impl Priority {
+    /// Its rank, lowest first, for "at least" comparisons and for raising a priority.
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::Low => 0,
+            Priority::Normal => 1,
+            Priority::High => 2,
+            Priority::Urgent => 3,
+        }
+    }
+
+    /// The higher of two priorities.
+    pub fn max(self, other: Priority) -> Priority {
+        if other.rank() > self.rank() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
 string_enum! {
     /// Where a log is in its life (SPEC §3; transitions in [`crate::status`]).
     LogStatus {

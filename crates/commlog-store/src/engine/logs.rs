@@ -48,7 +48,7 @@ pub(super) fn push_visible(qb: &mut QueryBuilder<Db>, actor: &Actor) {
 }
 
 /// Reads one live, visible log with its links through `conn`; `lock` takes a row lock.
-async fn fetch(
+pub(super) async fn fetch(
     conn: &mut Conn,
     scope: &Scope,
     id: Uuid,
@@ -738,7 +738,7 @@ fn diff(before: &CommunicationLog, after: &CommunicationLog) -> Value {
 }
 
 /// The outbox payload: enough to route the event to the users allowed to see the log.
-fn event(l: &CommunicationLog, extra: Value) -> Value {
+pub(super) fn event(l: &CommunicationLog, extra: Value) -> Value {
     json!({
         "id": l.id, "company_id": l.company_id, "communication_type": l.communication_type, "channel": l.channel,
         "direction": l.direction, "status": l.status, "priority": l.priority, "assigned_to_user_id": l.assigned_to_user_id,

@@ -4,11 +4,12 @@
 //! processing settings.
 
 use super::audit::{self, Tx};
-use super::{Db, jobs, rows};
+use super::{Db, jobs, logs, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
+use commlog_domain::log::CommunicationLog;
 use commlog_domain::processing::{LogAnalysis, PROCESS_LOG_JOB, ProcessingRun, ProcessingSettings};
 use commlog_domain::status::check_transition;
-use commlog_domain::{FollowUpStatus, LogStatus, Priority, new_id, time_fmt};
+use commlog_domain::{FollowUpStatus, LogStatus, new_id, time_fmt};
 use serde_json::{Value, json};
 use sqlx::Row;
 use sqlx::types::Json;
@@ -21,15 +22,6 @@ pub(super) async fn enqueue(tx: &mut Tx, company_id: Uuid, log_id: Uuid, steps: 
     jobs::enqueue(tx, company_id, PROCESS_LOG_JOB, Some(log_id), &payload).await
 }
 
-/// The order of priorities, for "raise to at least".
-fn rank(p: Priority) -> u8 {
-    match p {
-        Priority::Low => 0,
-        Priority::Normal => 1,
-        Priority::High => 2,
-        Priority::Urgent => 3,
-    }
-}
 
 fn run(r: &super::rows::Row) -> StoreResult<ProcessingRun> {
     Ok(ProcessingRun {
@@ -98,17 +90,12 @@ impl Engine<Db> {
     pub(crate) async fn apply_analysis(&self, company_id: Uuid, log_id: Uuid, job_id: Option<Uuid>, a: &LogAnalysis) -> StoreResult<()> {
         let system = Scope::admin(company_id, Uuid::nil());
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {} FROM crm_communication_logs l WHERE l.company_id = $1 AND l.id = $2 AND NOT l.is_deleted{}",
-            rows::LOG_COLUMNS,
-            super::dialect::FOR_UPDATE
-        )))
-        .bind(company_id)
-        .bind(log_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else { return Ok(()) };
-        let log = rows::log(&row)?;
+        let log = match logs::fetch(&mut tx, &system, log_id, true).await {
+            Ok(log) => log,
+            // Deleted meanwhile: nothing to write back.
+            Err(StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e),
+        };
         let mut changed: Vec<&str> = Vec::new();
         let mut qb = sqlx::QueryBuilder::<Db>::new("UPDATE crm_communication_logs SET updated_at = ");
         qb.push_bind(DbTime::from(time_fmt::now()));
@@ -155,8 +142,8 @@ impl Engine<Db> {
                 .await?;
             }
             changed.push("categories");
-            if let Some(p) = a.category_priority.filter(|p| rank(*p) > rank(priority)) {
-                priority = p;
+            if let Some(p) = a.category_priority {
+                priority = priority.max(p);
             }
         }
         let follow_up = a.follow_up.filter(|_| !log.requires_follow_up);
@@ -169,9 +156,7 @@ impl Engine<Db> {
         }
         let mut status = log.status;
         if let Some(e) = &a.escalation {
-            if rank(e.priority) > rank(priority) {
-                priority = e.priority;
-            }
+            priority = priority.max(e.priority);
             if log.status != LogStatus::Escalated && check_transition(log.status, LogStatus::Escalated).is_ok() {
                 status = LogStatus::Escalated;
                 qb.push(", status = ").push_bind(status.as_str());
@@ -205,11 +190,8 @@ impl Engine<Db> {
         }
         let steps: Vec<&str> = a.runs.iter().map(|r| r.step).collect();
         audit::record(&mut tx, &system, "process", "communication_log", Some(log_id), json!({"changed": changed, "steps": steps})).await?;
-        let base = |extra: Value| {
-            json!({"id": log.id, "company_id": company_id, "communication_type": log.communication_type, "channel": log.channel,
-                "direction": log.direction, "status": status, "priority": priority, "assigned_to_user_id": log.assigned_to_user_id,
-                "created_by_user_id": log.created_by_user_id, "team_id": log.team_id, "customer_id": log.customer_id, "detail": extra})
-        };
+        let after = CommunicationLog { status, priority, ..log.clone() };
+        let base = |extra: Value| logs::event(&after, extra);
         if a.transcription.is_some() {
             audit::emit(&mut tx, company_id, "communication.transcription_completed", log_id, base(json!({}))).await?;
         }
@@ -247,23 +229,19 @@ impl Engine<Db> {
     pub(crate) async fn set_processing_settings(&self, scope: &Scope, settings: &ProcessingSettings, sealed_key: Option<Option<String>>) -> StoreResult<ProcessingSettings> {
         let mut tx = self.begin_write().await?;
         let now = DbTime::from(time_fmt::now());
+        // `$5`: whether this call replaces the stored key (with `$3`, possibly NULL).
         sqlx::query(
             "INSERT INTO company_processing_settings (company_id, settings, sealed_transcription_key, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (company_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+             ON CONFLICT (company_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at, \
+             sealed_transcription_key = CASE WHEN $5 THEN excluded.sealed_transcription_key ELSE company_processing_settings.sealed_transcription_key END",
         )
         .bind(scope.company_id())
         .bind(Json(settings))
         .bind(sealed_key.clone().flatten())
         .bind(now)
+        .bind(sealed_key.is_some())
         .execute(&mut *tx)
         .await?;
-        if let Some(key) = &sealed_key {
-            sqlx::query("UPDATE company_processing_settings SET sealed_transcription_key = $1 WHERE company_id = $2")
-                .bind(key.clone())
-                .bind(scope.company_id())
-                .execute(&mut *tx)
-                .await?;
-        }
         let mut changes = serde_json::to_value(settings).unwrap_or(Value::Null);
         if let Some(obj) = changes.as_object_mut() {
             obj.insert("transcription_api_key".into(), json!(sealed_key.map(|k| if k.is_some() { "set" } else { "removed" })));

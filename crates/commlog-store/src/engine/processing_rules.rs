@@ -176,17 +176,29 @@ impl Engine<Db> {
         .fetch_all(&mut *tx)
         .await?;
         let system = Scope::admin(company_id, Uuid::nil());
+        let mut marked = Vec::new();
         for (id, owner) in &due {
-            sqlx::query("UPDATE crm_communication_logs SET follow_up_status = 'overdue', updated_at = $1 WHERE company_id = $2 AND id = $3")
-                .bind(DbTime::from(now))
-                .bind(company_id)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            // Conditional, so that two processes sweeping at once mark (and announce) each
+            // follow-up once: the second finds it overdue already.
+            let done = sqlx::query(
+                "UPDATE crm_communication_logs SET follow_up_status = 'overdue', updated_at = $1 \
+                 WHERE company_id = $2 AND id = $3 AND follow_up_status IN ('pending', 'in_progress')",
+            )
+            .bind(DbTime::from(now))
+            .bind(company_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
             audit::record(&mut tx, &system, "follow_up_overdue", "communication_log", Some(*id), json!({})).await?;
-            audit::emit(&mut tx, company_id, "communication.follow_up_overdue", *id, json!({"id": id, "company_id": company_id, "notify_user_ids": owner})).await?;
+            let log = super::logs::fetch(&mut tx, &system, *id, false).await?;
+            let payload = super::logs::event(&log, json!({"notify_user_ids": owner}));
+            audit::emit(&mut tx, company_id, "communication.follow_up_overdue", *id, payload).await?;
+            marked.push(*id);
         }
         tx.commit().await?;
-        Ok(due.into_iter().map(|(id, _)| id).collect())
+        Ok(marked)
     }
 }
