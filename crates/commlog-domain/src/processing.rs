@@ -127,6 +127,61 @@ pub struct NewProcessingRun {
     pub started_at: OffsetDateTime,
 }
 
+impl NewProcessingRun {
+    /// A step that ran; `started` is when it began.
+    pub fn done(
+        step: &'static str,
+        engine: &str,
+        version: &str,
+        detail: Value,
+        started: OffsetDateTime,
+    ) -> Self {
+        Self::new(step, engine, version, "done", detail, started)
+    }
+
+    /// A step that did not run, and why.
+    pub fn skipped(step: &'static str, engine: &str, reason: &str) -> Self {
+        Self::new(
+            step,
+            engine,
+            "",
+            "skipped",
+            serde_json::json!({ "reason": reason }),
+            crate::time_fmt::now(),
+        )
+    }
+
+    /// A step that ran and failed in a way trying again cannot mend (a broken recording, …).
+    pub fn failed(step: &'static str, engine: &str, error: &str) -> Self {
+        Self::new(
+            step,
+            engine,
+            "",
+            "failed",
+            serde_json::json!({ "error": error }),
+            crate::time_fmt::now(),
+        )
+    }
+
+    fn new(
+        step: &'static str,
+        engine: &str,
+        version: &str,
+        status: &'static str,
+        detail: Value,
+        started_at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            step,
+            engine: engine.to_owned(),
+            engine_version: version.to_owned(),
+            status,
+            detail,
+            started_at,
+        }
+    }
+}
+
 /// What a processing job found, written back to the log in one transaction. `None` leaves a
 /// field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]

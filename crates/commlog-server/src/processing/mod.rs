@@ -13,46 +13,11 @@ pub mod transcribe;
 
 use crate::capture::runner::{JobError, Scopes};
 use crate::state::AppState;
-use commlog_domain::processing::NewProcessingRun;
 use commlog_domain::records::Job;
-use serde_json::{Value, json};
-use time::OffsetDateTime;
+use serde_json::Value;
 use uuid::Uuid;
 
 pub use engines::Engines;
-
-/// One step's record, before the store timestamps it.
-pub struct Step(pub NewProcessingRun);
-
-impl Step {
-    pub fn done(
-        step: &'static str,
-        engine: &str,
-        version: &str,
-        detail: Value,
-        started: OffsetDateTime,
-    ) -> Self {
-        Self(NewProcessingRun {
-            step,
-            engine: engine.to_owned(),
-            engine_version: version.to_owned(),
-            status: "done",
-            detail,
-            started_at: started,
-        })
-    }
-
-    pub fn skipped(step: &'static str, engine: &str, reason: &str) -> Self {
-        Self(NewProcessingRun {
-            step,
-            engine: engine.to_owned(),
-            engine_version: String::new(),
-            status: "skipped",
-            detail: json!({ "reason": reason }),
-            started_at: commlog_domain::time_fmt::now(),
-        })
-    }
-}
 
 /// Runs a `process_log` job: analyses the log and stores the outcome. Idempotent: running it
 /// twice stores the same results twice over the same fields.

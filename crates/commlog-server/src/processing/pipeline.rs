@@ -1,8 +1,8 @@
-//! The steps of a `process_log` job, in order, each leaving a [`Step`] record. The text
+//! The steps of a `process_log` job, in order, each leaving a run record. The text
 //! steps read the log's own words: the subject and content (quoted replies and signatures
 //! left out) and the transcript, per speaker when the recording told the parties apart.
 
-use super::{Step, rules, transcribe};
+use super::{rules, transcribe};
 use crate::capture::runner::JobError;
 use crate::state::AppState;
 use commlog_analysis::sentiment::{self, SentimentResult};
@@ -10,6 +10,7 @@ use commlog_analysis::text::Utterance;
 use commlog_analysis::{language, pii, topics};
 use commlog_domain::filters::{CategoryFilter, ChannelFilter};
 use commlog_domain::log::CommunicationLog;
+use commlog_domain::processing::NewProcessingRun;
 use commlog_domain::processing::{LogAnalysis, ProcessingSettings};
 use commlog_domain::records::ChannelConfiguration;
 use commlog_domain::{ChannelType, CommunicationType, time_fmt};
@@ -73,7 +74,8 @@ pub async fn analyse(
     let channel_transcribes = channel.is_none_or(|c| c.auto_transcription);
     if steps.is_empty() && log.transcription.is_none() && !channel_transcribes {
         let why = "the log's channel does not transcribe (auto_transcription is off)";
-        out.runs.push(Step::skipped("transcription", "none", why).0);
+        out.runs
+            .push(NewProcessingRun::skipped("transcription", "none", why));
     }
     if asked || (steps.is_empty() && log.transcription.is_none() && channel_transcribes) {
         match transcribe::run(
@@ -107,11 +109,16 @@ pub async fn analyse(
                         "language": t.transcript.language, "segments": transcribe::segments_json(&t.transcript, log.direction)}),
                 );
                 let detail = json!({"attachment_id": t.attachment.id, "segments": t.transcript.segments.len()});
-                out.runs
-                    .push(Step::done("transcription", &t.engine, &t.version, detail, started).0);
+                out.runs.push(NewProcessingRun::done(
+                    "transcription",
+                    &t.engine,
+                    &t.version,
+                    detail,
+                    started,
+                ));
                 out.transcription = Some(text);
             }
-            Err(skip) => out.runs.push(skip.0),
+            Err(not_done) => out.runs.push(not_done),
         }
     }
     let transcript = out
@@ -130,8 +137,9 @@ pub async fn analyse(
         let found = language::detect(&whole);
         let detail = json!({"confidence": found.as_ref().map(|l| l.confidence)});
         out.language = Some(found.map(|l| l.code));
-        out.runs
-            .push(Step::done("language", "whatlang", "0.16", detail, started).0);
+        out.runs.push(NewProcessingRun::done(
+            "language", "whatlang", "0.16", detail, started,
+        ));
     }
     if wanted(steps, "pii") {
         let started = time_fmt::now();
@@ -152,16 +160,13 @@ pub async fn analyse(
         }
         out.analysis
             .insert("pii".into(), serde_json::Value::Object(found));
-        out.runs.push(
-            Step::done(
-                "pii",
-                "commlog-pii",
-                env!("CARGO_PKG_VERSION"),
-                json!({"spans": count}),
-                started,
-            )
-            .0,
-        );
+        out.runs.push(NewProcessingRun::done(
+            "pii",
+            "commlog-pii",
+            env!("CARGO_PKG_VERSION"),
+            json!({"spans": count}),
+            started,
+        ));
     }
     if wanted(steps, "sentiment") {
         let started = time_fmt::now();
@@ -172,31 +177,25 @@ pub async fn analyse(
             json!({"most_negative": result.most_negative, "speakers": result.speakers, "sentences": result.sentences}),
         );
         let detail = json!({"score": result.score, "sentences": result.sentences});
-        out.runs.push(
-            Step::done(
-                "sentiment",
-                &result.engine,
-                &result.engine_version,
-                detail,
-                started,
-            )
-            .0,
-        );
+        out.runs.push(NewProcessingRun::done(
+            "sentiment",
+            &result.engine,
+            &result.engine_version,
+            detail,
+            started,
+        ));
     }
     if wanted(steps, "key_topics") {
         let started = time_fmt::now();
         let found = topics::key_topics(&whole, TOPICS_PER_LOG);
         out.key_topics = Some(found.iter().map(|t| t.phrase.clone()).collect());
-        out.runs.push(
-            Step::done(
-                "key_topics",
-                "yake",
-                env!("CARGO_PKG_VERSION"),
-                json!({"topics": found.len()}),
-                started,
-            )
-            .0,
-        );
+        out.runs.push(NewProcessingRun::done(
+            "key_topics",
+            "yake",
+            env!("CARGO_PKG_VERSION"),
+            json!({"topics": found.len()}),
+            started,
+        ));
     }
     if wanted(steps, "categorization") {
         let categories = app
@@ -211,31 +210,31 @@ pub async fn analyse(
             )
             .await?;
         let step = rules::categorize(app, scope, &categories, &whole, &mut out).await?;
-        out.runs.push(step.0);
+        out.runs.push(step);
     }
     if wanted(steps, "follow_up") {
         let step = if settings.detect_follow_ups {
             rules::follow_up(app, scope, log, &whole, &mut out).await?
         } else {
-            Step::skipped(
+            NewProcessingRun::skipped(
                 "follow_up",
                 "commlog-followup",
                 "follow-up detection is off for the company",
             )
         };
-        out.runs.push(step.0);
+        out.runs.push(step);
     }
     if wanted(steps, "escalation") {
         let step = if settings.escalation {
             rules::escalate(app, scope, log, &whole, &mut out).await?
         } else {
-            Step::skipped(
+            NewProcessingRun::skipped(
                 "escalation",
                 "commlog-rules",
                 "escalation is off for the company",
             )
         };
-        out.runs.push(step.0);
+        out.runs.push(step);
     }
     Ok(out)
 }
@@ -294,11 +293,11 @@ async fn score_sentiment(
     if settings.sentiment_engine != "embedding" {
         return vader();
     }
-    let Ok(engine) = app.processing.embedding() else {
-        return vader();
-    };
+    let engines = app.processing.clone();
     let owned: Vec<Utterance> = utterances.to_vec();
+    // Loading and running the model are blocking work.
     let scored = tokio::task::spawn_blocking(move || {
+        let engine = engines.embedding().ok()?;
         let adapter = rules::EmbeddingAnalyzer {
             engine: engine.as_ref(),
             failed: std::sync::atomic::AtomicBool::new(false),

@@ -2,7 +2,6 @@
 //! category's examples and corrections, and similarity to them when the embedding model is
 //! installed), promised follow-ups in the company's time zone, and escalation rules.
 
-use super::Step;
 use crate::capture::runner::JobError;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -11,6 +10,7 @@ use commlog_analysis::escalation::{self, EscalationRule, Facts};
 use commlog_analysis::followup;
 use commlog_analysis::sentiment::SentimentAnalyzer;
 use commlog_domain::log::CommunicationLog;
+use commlog_domain::processing::NewProcessingRun;
 use commlog_domain::processing::{Escalation, LogAnalysis};
 use commlog_domain::records::Category;
 use commlog_domain::{Priority, time_fmt};
@@ -119,9 +119,9 @@ pub async fn categorize(
     categories: &[Category],
     text: &str,
     out: &mut LogAnalysis,
-) -> Result<Step, JobError> {
+) -> Result<NewProcessingRun, JobError> {
     if categories.is_empty() {
-        return Ok(Step::skipped(
+        return Ok(NewProcessingRun::skipped(
             "categorization",
             "commlog-categorize",
             "no active category has auto_categorization",
@@ -135,11 +135,12 @@ pub async fn categorize(
         .map(|e| (e.category_id, e.text))
         .collect();
     let mut chosen: Option<(Uuid, f64, &str)> = None;
-    if !examples.is_empty()
-        && let Ok(engine) = app.processing.embedding()
-    {
+    if !examples.is_empty() {
+        let engines = app.processing.clone();
         let (text, examples_c) = (text.to_owned(), examples.clone());
+        // Loading and running the model are blocking work.
         let found = tokio::task::spawn_blocking(move || -> Option<(Uuid, f64)> {
+            let engine = engines.embedding().ok()?;
             let embedder = engine.embedder();
             let texts: Vec<&str> = examples_c.iter().map(|(_, t)| t.as_str()).collect();
             let vectors = embedder.embed(&texts).ok()?;
@@ -190,7 +191,7 @@ pub async fn categorize(
     }
     let Some((id, confidence, method)) = chosen.filter(|(_, c, _)| *c >= MIN_CATEGORY_CONFIDENCE)
     else {
-        return Ok(Step::done(
+        return Ok(NewProcessingRun::done(
             "categorization",
             "commlog-categorize",
             env!("CARGO_PKG_VERSION"),
@@ -204,7 +205,7 @@ pub async fn categorize(
         .find(|c| c.id == id)
         .map(|c| c.default_priority);
     let detail = json!({"category_id": id, "confidence": confidence, "method": method, "examples": examples.len()});
-    Ok(Step::done(
+    Ok(NewProcessingRun::done(
         "categorization",
         "commlog-categorize",
         env!("CARGO_PKG_VERSION"),
@@ -221,7 +222,7 @@ pub async fn follow_up(
     log: &CommunicationLog,
     text: &str,
     out: &mut LogAnalysis,
-) -> Result<Step, JobError> {
+) -> Result<NewProcessingRun, JobError> {
     let started = time_fmt::now();
     let company = app.store.get_company(scope).await?;
     let tz: chrono_tz::Tz = company.timezone.parse().unwrap_or(chrono_tz::UTC);
@@ -234,7 +235,7 @@ pub async fn follow_up(
         Some(f) => json!({"phrase": f.phrase, "set": false, "reason": "the date has passed"}),
         None => json!({"phrase": null}),
     };
-    Ok(Step::done(
+    Ok(NewProcessingRun::done(
         "follow_up",
         "commlog-followup",
         env!("CARGO_PKG_VERSION"),
@@ -250,7 +251,7 @@ pub async fn escalate(
     log: &CommunicationLog,
     text: &str,
     out: &mut LogAnalysis,
-) -> Result<Step, JobError> {
+) -> Result<NewProcessingRun, JobError> {
     let started = time_fmt::now();
     let stored = app.store.list_escalation_rules(scope).await?;
     let rules: Vec<EscalationRule> = if stored.is_empty() {
@@ -265,8 +266,7 @@ pub async fn escalate(
     // Judged on the priority the categorisation step just gave.
     let priority = out
         .category_priority
-        .filter(|p| rank(*p) > rank(log.priority))
-        .unwrap_or(log.priority);
+        .map_or(log.priority, |p| p.max(log.priority));
     let sentiment_score = out.sentiment.map(|(_, s)| s).or(log.sentiment_score);
     let facts = Facts {
         priority,
@@ -280,7 +280,7 @@ pub async fn escalate(
         .find_map(|r| escalation::evaluate(r, &facts).map(|reason| (r, reason)));
     let detail = match hit {
         Some((rule, reason)) => {
-            let raised = if rank(priority) >= rank(Priority::High) {
+            let raised = if priority.rank() >= Priority::High.rank() {
                 Priority::Urgent
             } else {
                 Priority::High
@@ -294,20 +294,11 @@ pub async fn escalate(
         }
         None => json!({"rule": null, "rules": rules.len()}),
     };
-    Ok(Step::done(
+    Ok(NewProcessingRun::done(
         "escalation",
         "commlog-rules",
         env!("CARGO_PKG_VERSION"),
         detail,
         started,
     ))
-}
-
-fn rank(p: Priority) -> u8 {
-    match p {
-        Priority::Low => 0,
-        Priority::Normal => 1,
-        Priority::High => 2,
-        Priority::Urgent => 3,
-    }
 }

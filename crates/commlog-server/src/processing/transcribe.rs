@@ -2,13 +2,13 @@
 //! Whisper, an OpenAI-compatible server, or none) and turns the segments into the stored
 //! transcript, labelled by speaker when the recording has one channel per party.
 
-use super::Step;
 use crate::capture::fetch;
 use crate::capture::runner::JobError;
 use crate::state::AppState;
 use bytes::Bytes;
 use commlog_domain::filters::AttachmentFilter;
 use commlog_domain::log::CommunicationLog;
+use commlog_domain::processing::NewProcessingRun;
 use commlog_domain::processing::TranscriptionSettings;
 use commlog_domain::{Direction, records::Attachment};
 use commlog_speech::{Segment, Transcript};
@@ -51,16 +51,18 @@ async fn recording(
         .min_by_key(|a| a.created_at))
 }
 
-/// Runs transcription when the log has a recording: `Ok(Err(step))` says why it did not.
+/// Runs transcription when the log has a recording: `Ok(Err(run))` records why it did not
+/// (skipped, or failed for good: an unreadable recording must not stop the text analysis).
+/// Only what may pass (storage or network trouble) is a job error, retried.
 pub async fn run(
     app: &AppState,
     scope: &Scope,
     log: &CommunicationLog,
     settings: &TranscriptionSettings,
     sealed_key: Option<&str>,
-) -> Result<Result<Transcribed, Step>, JobError> {
+) -> Result<Result<Transcribed, NewProcessingRun>, JobError> {
     let Some(attachment) = recording(app, scope, log).await? else {
-        return Ok(Err(Step::skipped(
+        return Ok(Err(NewProcessingRun::skipped(
             "transcription",
             "none",
             "the log has no recording",
@@ -73,47 +75,75 @@ pub async fn run(
         .map_err(JobError::retry)?;
     match settings.engine.as_str() {
         "local" => {
-            let engine = match app.processing.whisper(&settings.model) {
-                Ok(e) => e,
-                Err(reason) => return Ok(Err(Step::skipped("transcription", "whisper", &reason))),
-            };
-            let mime = attachment.file_type.clone();
-            let worker = engine.clone();
-            let transcript = tokio::task::spawn_blocking(move || {
-                let audio = commlog_speech::decode(&data, Some(&mime))?;
-                commlog_speech::transcribe(worker.as_ref(), &audio)
+            // Loading the model reads tens of megabytes, and inference is CPU-bound: both off
+            // the async threads.
+            let engines = app.processing.clone();
+            let (model, mime) = (settings.model.clone(), attachment.file_type.clone());
+            let file = attachment.file_name.clone();
+            let outcome = tokio::task::spawn_blocking(move || {
+                use commlog_speech::Transcriber;
+                let failed = |e: commlog_speech::SpeechError| {
+                    Box::new(NewProcessingRun::failed(
+                        "transcription",
+                        "whisper",
+                        &format!("transcribing {file}: {e}"),
+                    ))
+                };
+                // A broken recording fails whatever the engine.
+                let audio = commlog_speech::decode(&data, Some(&mime)).map_err(failed)?;
+                let engine = engines.whisper(&model).map_err(|reason| {
+                    Box::new(NewProcessingRun::skipped(
+                        "transcription",
+                        "whisper",
+                        &reason,
+                    ))
+                })?;
+                let transcript =
+                    commlog_speech::transcribe(engine.as_ref(), &audio).map_err(failed)?;
+                Ok((
+                    transcript,
+                    engine.engine().to_owned(),
+                    engine.version().to_owned(),
+                ))
             })
             .await
-            .map_err(JobError::retry)?
-            .map_err(|e| {
-                JobError::permanent(format!("transcribing {}: {e}", attachment.file_name))
-            })?;
-            use commlog_speech::Transcriber;
-            Ok(Ok(Transcribed {
-                transcript,
-                engine: engine.engine().to_owned(),
-                version: engine.version().to_owned(),
-                attachment,
-            }))
+            .map_err(JobError::retry)?;
+            Ok(outcome
+                .map(|(transcript, engine, version)| Transcribed {
+                    transcript,
+                    engine,
+                    version,
+                    attachment,
+                })
+                .map_err(|run: Box<NewProcessingRun>| *run))
         }
         "http" => {
             if !settings.send_recordings {
-                return Ok(Err(Step::skipped(
+                return Ok(Err(NewProcessingRun::skipped(
                     "transcription",
                     "http",
                     "sending recordings to the external engine is not allowed (transcription.send_recordings)",
                 )));
             }
-            let key = match sealed_key {
-                Some(s) => Some(
-                    app.cipher
-                        .open(s, &super::settings::key_context(log.company_id))
-                        .map_err(JobError::permanent)?,
-                ),
+            let key = match sealed_key.map(|s| {
+                app.cipher
+                    .open(s, &super::settings::key_context(log.company_id))
+            }) {
+                Some(Ok(k)) => Some(k.expose().to_owned()),
+                Some(Err(e)) => {
+                    let why = format!("the stored API key cannot be opened: {e}");
+                    return Ok(Err(NewProcessingRun::failed("transcription", "http", &why)));
+                }
                 None => None,
             };
-            let key = key.as_ref().map(|k| k.expose().to_owned());
-            let transcript = remote(settings, key.as_deref(), &attachment, data).await?;
+            let transcript = match remote(settings, key.as_deref(), &attachment, data).await {
+                Ok(t) => t,
+                // The engine refused the file or answered nonsense: recorded, the rest goes on.
+                Err(JobError::Permanent(e)) => {
+                    return Ok(Err(NewProcessingRun::failed("transcription", "http", &e)));
+                }
+                Err(retry) => return Err(retry),
+            };
             Ok(Ok(Transcribed {
                 transcript,
                 engine: "openai-compatible".into(),
@@ -124,7 +154,7 @@ pub async fn run(
                 attachment,
             }))
         }
-        _ => Ok(Err(Step::skipped(
+        _ => Ok(Err(NewProcessingRun::skipped(
             "transcription",
             "none",
             "transcription is not configured",

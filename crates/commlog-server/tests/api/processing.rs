@@ -7,6 +7,66 @@ use crate::both;
 use crate::helpers::*;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// The newest record of `step` on a log.
+async fn latest_run(app: &TestApp, token: &str, log: Uuid, step: &str) -> Value {
+    let p = app
+        .get(&format!("/api/communication-logs/{log}/processing/"), token)
+        .await;
+    p.body["runs"]
+        .as_array()
+        .expect("runs")
+        .iter()
+        .find(|r| r["step"] == step)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {step} run in {}", p.body))
+}
+
+async fn set_processing(app: &TestApp, token: &str, settings: Value) -> Response {
+    app.call(
+        Method::PUT,
+        "/api/company/processing-settings/",
+        Some(token),
+        Some(settings),
+    )
+    .await
+}
+
+/// Keeps `data` as an audio attachment of `log`, through the one path every attachment takes
+/// (the test server's upload limit is small).
+async fn attach_audio(app: &TestApp, a: &Company, log: Uuid, data: Vec<u8>) {
+    let scope = commlog_store::Scope::admin(a.id, a.admin_id);
+    let file = commlog_server::attach::NewFile {
+        log_id: log,
+        name: "voicemail.wav".into(),
+        file_type: "audio/wav",
+        data: data.into(),
+        is_internal: false,
+    };
+    commlog_server::attach::attach(&app.state.store, app.state.blobs.as_ref(), &scope, file)
+        .await
+        .expect("attached");
+}
+
+/// Turns on transcription for the company's phone channel.
+async fn phone_channel_transcribes(app: &TestApp, a: &Company) {
+    let channels = app.get("/api/channel-configurations/", &a.admin).await;
+    let phone = channels
+        .body
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["channel_code"] == "phone"))
+        .map(id)
+        .expect("every company has a phone channel");
+    let r = app
+        .patch(
+            &format!("/api/channel-configurations/{phone}/"),
+            &a.admin,
+            json!({"auto_transcription": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
 
 fn soon() -> String {
     let t = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
@@ -85,12 +145,7 @@ async fn a_new_log_is_analysed_in_the_background(app: &TestApp) {
     ] {
         assert!(ran.iter().any(|s| s == step), "{step} ran: {ran:?}");
     }
-    let sentiment = p.body["runs"]
-        .as_array()
-        .expect("runs")
-        .iter()
-        .find(|r| r["step"] == "sentiment")
-        .expect("sentiment run");
+    let sentiment = latest_run(app, &a.admin, log, "sentiment").await;
     assert_eq!(sentiment["engine"], "vader");
     assert!(
         !sentiment["engine_version"]
@@ -137,13 +192,7 @@ async fn a_new_log_is_analysed_in_the_background(app: &TestApp) {
         json!({"watcher_ids": [rep_id]}),
     )
     .await;
-    app.call(
-        Method::PUT,
-        "/api/company/processing-settings/",
-        Some(&a.admin),
-        Some(json!({"mask_pii_for_roles": ["sales_rep"]})),
-    )
-    .await;
+    set_processing(app, &a.admin, json!({"mask_pii_for_roles": ["sales_rep"]})).await;
     let masked = app
         .get(&format!("/api/communication-logs/{log}/"), &rep)
         .await;
@@ -214,14 +263,7 @@ async fn settings_and_rules_are_checked(app: &TestApp) {
     let s = app.get("/api/company/processing-settings/", &a.admin).await;
     assert_eq!(s.body["transcription"]["engine"], "local");
     assert_eq!(s.body["sentiment_engine"], "vader");
-    let put = |body: Value| {
-        app.call(
-            Method::PUT,
-            "/api/company/processing-settings/",
-            Some(&a.admin),
-            Some(body),
-        )
-    };
+    let put = |body: Value| set_processing(app, &a.admin, body);
     let r = put(json!({"transcription": {"engine": "http"}})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_field(&r), "transcription.url");
@@ -293,14 +335,7 @@ async fn settings_and_rules_are_checked(app: &TestApp) {
         app.get("/api/escalation-rules/", &rep).await.status,
         StatusCode::FORBIDDEN
     );
-    let r = app
-        .call(
-            Method::PUT,
-            "/api/company/processing-settings/",
-            Some(&rep),
-            Some(json!({})),
-        )
-        .await;
+    let r = set_processing(app, &rep, json!({})).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -348,13 +383,7 @@ async fn categories_are_chosen_from_examples_and_corrections_are_kept(app: &Test
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    app.call(
-        Method::PUT,
-        "/api/company/processing-settings/",
-        Some(&a.admin),
-        Some(json!({"escalation": false})),
-    )
-    .await;
+    set_processing(app, &a.admin, json!({"escalation": false})).await;
     let log = app.log(&a.admin, json!({"content": "Customer says the invoice was charged twice and wants the wrong amount fixed."})).await;
     app.run_jobs().await;
     let r = app
@@ -451,52 +480,13 @@ async fn recordings_are_transcribed_on_this_machine(app: &TestApp) {
         eprintln!("skipped: the speech corpus is not here");
         return;
     };
-    // The phone channel transcribes its calls.
-    let channels = app.get("/api/channel-configurations/", &a.admin).await;
-    let phone = channels
-        .body
-        .as_array()
-        .and_then(|cs| cs.iter().find(|c| c["channel_code"] == "phone"))
-        .map(id);
-    if let Some(phone) = phone {
-        let r = app
-            .patch(
-                &format!("/api/channel-configurations/{phone}/"),
-                &a.admin,
-                json!({"auto_transcription": true}),
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    }
+    phone_channel_transcribes(app, &a).await;
     let log = app
         .log(&a.admin, json!({"content": "Voicemail from the customer."}))
         .await;
-    // Kept through the one path every attachment takes (the test server's upload limit is small).
-    let scope = commlog_store::Scope::admin(a.id, a.admin_id);
-    let file = commlog_server::attach::NewFile {
-        log_id: log,
-        name: "voicemail.wav".into(),
-        file_type: "audio/wav",
-        data: wav.into(),
-        is_internal: false,
-    };
-    commlog_server::attach::attach(&app.state.store, app.state.blobs.as_ref(), &scope, file)
-        .await
-        .expect("attached");
+    attach_audio(app, &a, log, wav).await;
     app.run_jobs().await;
-    let p = app
-        .get(
-            &format!("/api/communication-logs/{log}/processing/"),
-            &a.admin,
-        )
-        .await;
-    let run = p.body["runs"]
-        .as_array()
-        .expect("runs")
-        .iter()
-        .find(|r| r["step"] == "transcription")
-        .cloned()
-        .expect("transcription ran");
+    let run = latest_run(app, &a.admin, log, "transcription").await;
     let models = std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from);
     if models.is_none_or(|d| !d.join("whisper-tiny.en/model.bin").is_file()) {
         assert_eq!(run["status"], "skipped");
@@ -537,13 +527,7 @@ async fn recordings_are_transcribed_on_this_machine(app: &TestApp) {
     );
 
     // No engine: the step says transcription is not configured.
-    app.call(
-        Method::PUT,
-        "/api/company/processing-settings/",
-        Some(&a.admin),
-        Some(json!({"transcription": {"engine": "none"}})),
-    )
-    .await;
+    set_processing(app, &a.admin, json!({"transcription": {"engine": "none"}})).await;
     app.post(
         &format!("/api/communication-logs/{log}/reprocess/"),
         &a.admin,
@@ -551,19 +535,7 @@ async fn recordings_are_transcribed_on_this_machine(app: &TestApp) {
     )
     .await;
     app.run_jobs().await;
-    let p = app
-        .get(
-            &format!("/api/communication-logs/{log}/processing/"),
-            &a.admin,
-        )
-        .await;
-    let latest = p.body["runs"]
-        .as_array()
-        .expect("runs")
-        .iter()
-        .find(|r| r["step"] == "transcription")
-        .cloned()
-        .expect("run");
+    let latest = latest_run(app, &a.admin, log, "transcription").await;
     assert_eq!(latest["status"], "skipped");
     assert_eq!(
         latest["detail"]["reason"],
@@ -571,7 +543,53 @@ async fn recordings_are_transcribed_on_this_machine(app: &TestApp) {
     );
 }
 
+async fn a_broken_recording_fails_its_step_and_the_rest_still_runs(app: &TestApp) {
+    let a = app.company("Acme").await;
+    phone_channel_transcribes(app, &a).await;
+    let log = app
+        .log(
+            &a.admin,
+            json!({"content": "The customer was very happy with the new plan."}),
+        )
+        .await;
+    let mut garbage = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+    garbage.extend(std::iter::repeat_n(0xA5u8, 4000));
+    attach_audio(app, &a, log, garbage).await;
+    app.run_jobs().await;
+    let run = latest_run(app, &a.admin, log, "transcription").await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["detail"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("voicemail.wav")),
+        "{run}"
+    );
+    let r = app
+        .get(&format!("/api/communication-logs/{log}/"), &a.admin)
+        .await;
+    assert_eq!(
+        r.body["sentiment"], "positive",
+        "the text was analysed all the same"
+    );
+    let p = app
+        .get(
+            &format!("/api/communication-logs/{log}/processing/"),
+            &a.admin,
+        )
+        .await;
+    assert!(
+        p.body["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|j| j["status"] == "done"),
+        "{}",
+        p.body
+    );
+}
+
 both!(
+    a_broken_recording_fails_its_step_and_the_rest_still_runs,
     a_new_log_is_analysed_in_the_background,
     a_job_that_runs_twice_stores_its_result_once,
     settings_and_rules_are_checked,
