@@ -52,6 +52,7 @@ mod harness;
 mod list;
 mod paging;
 mod people;
+mod processing;
 mod reference;
 mod schema;
 mod search;
