@@ -178,8 +178,10 @@ async fn settings_rules_and_examples_are_per_company(db: &TestDb) -> Result<()> 
     let (defaults, key) = db.processing_settings(acme.id).await?;
     assert_eq!(defaults, ProcessingSettings::default());
     assert_eq!(key, None);
-    let mut s = ProcessingSettings::default();
-    s.sentiment_engine = "embedding".into();
+    let mut s = ProcessingSettings {
+        sentiment_engine: "embedding".into(),
+        ..Default::default()
+    };
     db.set_processing_settings(&acme.admin, &s, Some(Some("sealed-key".into())))
         .await?;
     s.pii_region = "GB".into();
