@@ -115,7 +115,7 @@ fn main() {
 /// Texts per second for the full per-text analysis on this thread.
 fn throughput(name: &str, texts: &[String], vader: &Vader) -> Value {
     let ctx = PiiContext {
-        known_names: vec!["Jane Doe".into(), "Robert O'Brien".into()],
+        known_names: vec!["Jane Doe".into(), "Robert O'Brien".into()].into(),
         default_region: "US".into(),
     };
     let started = Instant::now();

@@ -3,6 +3,8 @@
 use super::{PiiKind, PiiSpan};
 use crate::stopwords::is_stopword;
 use crate::text::{Word, words};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 fn is_local_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-' | '\'')
@@ -63,11 +65,69 @@ pub(super) fn emails(text: &str) -> Vec<PiiSpan> {
     out
 }
 
+/// The names of people a company knows, prepared once so that a text is scanned in one pass
+/// however many names there are: full names by their first word, and the surnames of names of
+/// two or more words.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
+pub struct KnownNames {
+    names: Vec<String>,
+    /// Lowercased word sequences of full names, by their first word.
+    by_first: HashMap<String, Vec<Vec<String>>>,
+    /// Lowercased surnames, with whether they must be capitalised to count (a surname that is
+    /// also a common word, "Will", "May": "I will call" must not mask "will").
+    surnames: HashMap<String, bool>,
+}
+
+impl KnownNames {
+    pub fn new(names: Vec<String>) -> Self {
+        let mut by_first: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        let mut surnames = HashMap::new();
+        for name in &names {
+            let parts: Vec<String> = words(name).iter().map(|w| w.text.to_lowercase()).collect();
+            let Some(first) = parts.first().cloned() else {
+                continue;
+            };
+            if parts.len() >= 2
+                && let Some(surname) = parts.last().filter(|s| s.chars().count() >= 2)
+            {
+                surnames.insert(surname.clone(), is_stopword(surname));
+            }
+            let entry = by_first.entry(first).or_default();
+            if !entry.contains(&parts) {
+                entry.push(parts);
+            }
+        }
+        Self {
+            names,
+            by_first,
+            surnames,
+        }
+    }
+
+    /// The names as given.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+impl From<Vec<String>> for KnownNames {
+    fn from(names: Vec<String>) -> Self {
+        Self::new(names)
+    }
+}
+
+impl From<KnownNames> for Vec<String> {
+    fn from(k: KnownNames) -> Self {
+        k.names
+    }
+}
+
 /// Known people's full names and surnames, case-insensitively on word boundaries.
-///
-/// A surname that is also a common word ("Will", "May") must be capitalised to count, so
-/// that "I will call" does not mask "will".
-pub(super) fn names(text: &str, known_names: &[String]) -> Vec<PiiSpan> {
+pub(super) fn names(text: &str, known: &KnownNames) -> Vec<PiiSpan> {
+    if known.by_first.is_empty() {
+        return Vec::new();
+    }
     // A possessive "Doe's" is the name "Doe" followed by "'s": match and mask only the name.
     let text_words: Vec<Word<'_>> = words(text)
         .into_iter()
@@ -88,53 +148,48 @@ pub(super) fn names(text: &str, known_names: &[String]) -> Vec<PiiSpan> {
         .collect();
     let lower: Vec<String> = text_words.iter().map(|w| w.text.to_lowercase()).collect();
     let mut out = Vec::new();
-    for name in known_names {
-        let parts: Vec<String> = words(name).iter().map(|w| w.text.to_lowercase()).collect();
-        if parts.is_empty() {
-            continue;
-        }
-        out.extend(find_sequence(text, &text_words, &lower, &parts));
-        if parts.len() >= 2
-            && let Some(surname) = parts.last().filter(|s| s.chars().count() >= 2)
-        {
-            let needs_capital = is_stopword(surname);
-            for (i, w) in lower.iter().enumerate() {
-                if w == surname
-                    && (!needs_capital || text_words[i].text.starts_with(char::is_uppercase))
-                {
-                    out.push(PiiSpan {
-                        kind: PiiKind::Name,
-                        start: text_words[i].start,
-                        end: text_words[i].end,
-                    });
-                }
+    for (i, word) in lower.iter().enumerate() {
+        for parts in known.by_first.get(word).into_iter().flatten() {
+            if let Some(span) = sequence_at(text, &text_words, &lower, parts, i) {
+                out.push(span);
             }
+        }
+        if let Some(&needs_capital) = known.surnames.get(word)
+            && (!needs_capital || text_words[i].text.starts_with(char::is_uppercase))
+        {
+            out.push(PiiSpan {
+                kind: PiiKind::Name,
+                start: text_words[i].start,
+                end: text_words[i].end,
+            });
         }
     }
     out
 }
 
-/// Where `parts` occur as consecutive words separated only by whitespace.
-fn find_sequence(text: &str, tw: &[Word<'_>], lower: &[String], parts: &[String]) -> Vec<PiiSpan> {
-    let mut out = Vec::new();
-    if parts.len() > tw.len() {
-        return out;
+/// The name `parts` starting at word `i`, when its words follow each other separated only by
+/// whitespace.
+fn sequence_at(
+    text: &str,
+    tw: &[Word<'_>],
+    lower: &[String],
+    parts: &[String],
+    i: usize,
+) -> Option<PiiSpan> {
+    let last = i + parts.len().checked_sub(1)?;
+    if last >= tw.len() {
+        return None;
     }
-    for i in 0..=tw.len() - parts.len() {
-        let matches = parts.iter().enumerate().all(|(k, p)| {
-            lower[i + k] == *p
-                && (k == 0
-                    || text
-                        .get(tw[i + k - 1].end..tw[i + k].start)
-                        .is_some_and(|g| g.chars().all(char::is_whitespace)))
-        });
-        if matches {
-            out.push(PiiSpan {
-                kind: PiiKind::Name,
-                start: tw[i].start,
-                end: tw[i + parts.len() - 1].end,
-            });
-        }
-    }
-    out
+    let matches = parts.iter().enumerate().all(|(k, p)| {
+        lower[i + k] == *p
+            && (k == 0
+                || text
+                    .get(tw[i + k - 1].end..tw[i + k].start)
+                    .is_some_and(|g| g.chars().all(char::is_whitespace)))
+    });
+    matches.then(|| PiiSpan {
+        kind: PiiKind::Name,
+        start: tw[i].start,
+        end: tw[last].end,
+    })
 }

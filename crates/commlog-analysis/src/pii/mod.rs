@@ -10,6 +10,8 @@ mod contact;
 mod numbers;
 mod phone;
 
+pub use contact::KnownNames;
+
 use serde::{Deserialize, Serialize};
 
 /// What kind of personal data a span holds.
@@ -59,8 +61,9 @@ pub struct PiiSpan {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PiiContext {
     /// Full names of people the company knows (contacts, customers, staff); each full name
-    /// and, for names of two or more words, the surname are masked.
-    pub known_names: Vec<String>,
+    /// and, for names of two or more words, the surname are masked. Prepare it once per
+    /// company ([`KnownNames::new`]) and reuse it for many texts.
+    pub known_names: KnownNames,
     /// ISO 3166 region for numbers written without a country code, e.g. "US", "DE".
     pub default_region: String,
 }
@@ -68,7 +71,7 @@ pub struct PiiContext {
 impl Default for PiiContext {
     fn default() -> Self {
         Self {
-            known_names: Vec::new(),
+            known_names: KnownNames::default(),
             default_region: "US".to_owned(),
         }
     }

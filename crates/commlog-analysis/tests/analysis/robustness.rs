@@ -21,7 +21,7 @@ const PIECES: &[&str] = &[
 fn scrambled_input_never_panics() {
     let vader = Vader::new();
     let ctx = PiiContext {
-        known_names: vec!["Jane Doe".into(), "Ünal Öz".into()],
+        known_names: vec!["Jane Doe".into(), "Ünal Öz".into()].into(),
         default_region: "GB".into(),
     };
     let rules = vec![KeywordRule {

@@ -233,7 +233,7 @@ fn kind_name(kind: PiiKind) -> &'static str {
 pub fn evaluate_pii() -> (usize, usize, usize, Vec<String>) {
     let (names, cases) = read_pii_labelled();
     let ctx = PiiContext {
-        known_names: names,
+        known_names: names.into(),
         default_region: "US".to_owned(),
     };
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);

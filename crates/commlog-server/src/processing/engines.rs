@@ -1,11 +1,19 @@
-//! The local models processing runs on, loaded on first use and kept for the life of the
-//! process: loading Whisper or MiniLM takes about a second, running them far less.
+//! What processing keeps between jobs: the local models, loaded on first use and kept for
+//! the life of the process (loading Whisper or MiniLM takes about a second, running them far
+//! less), and each company's PII context (its people's names, prepared for matching), read
+//! again once a minute so new contacts are found without reading every name for every log.
 
+use commlog_analysis::pii::PiiContext;
 use commlog_embed::EmbeddingSentiment;
 use commlog_speech::WhisperEngine;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// How long a company's prepared PII context serves before it is read again.
+const PII_CONTEXT_TTL: Duration = Duration::from_secs(60);
 
 /// Where models are installed, and the ones loaded so far.
 pub struct Engines {
@@ -13,6 +21,7 @@ pub struct Engines {
     whisper: Mutex<HashMap<String, Arc<WhisperEngine>>>,
     /// The MiniLM embedder with Commlog's sentiment head (categorisation uses its embedder).
     embedding: Mutex<Option<Arc<EmbeddingSentiment>>>,
+    pii: Mutex<HashMap<Uuid, (Instant, Arc<PiiContext>)>>,
 }
 
 impl Engines {
@@ -22,6 +31,7 @@ impl Engines {
             models_dir,
             whisper: Mutex::new(HashMap::new()),
             embedding: Mutex::new(None),
+            pii: Mutex::new(HashMap::new()),
         }
     }
 
@@ -58,6 +68,25 @@ impl Engines {
             Arc::new(EmbeddingSentiment::load(&dir).map_err(|e| format!("loading {name}: {e}"))?);
         *loaded = Some(engine.clone());
         Ok(engine)
+    }
+
+    /// The company's PII context for `region`, when one was prepared in the last minute.
+    pub fn pii_context(&self, company: Uuid, region: &str) -> Option<Arc<PiiContext>> {
+        let cached = self.pii.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .get(&company)
+            .filter(|(at, ctx)| at.elapsed() < PII_CONTEXT_TTL && ctx.default_region == region)
+            .map(|(_, ctx)| ctx.clone())
+    }
+
+    /// Keeps a freshly prepared PII context for the company.
+    pub fn keep_pii_context(&self, company: Uuid, ctx: PiiContext) -> Arc<PiiContext> {
+        let ctx = Arc::new(ctx);
+        self.pii
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(company, (Instant::now(), ctx.clone()));
+        ctx
     }
 
     fn model_dir(&self, name: &str) -> Option<PathBuf> {

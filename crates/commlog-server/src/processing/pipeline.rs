@@ -143,9 +143,18 @@ pub async fn analyse(
     }
     if wanted(steps, "pii") {
         let started = time_fmt::now();
-        let ctx = pii::PiiContext {
-            known_names: app.store.known_names(company).await?,
-            default_region: settings.pii_region.clone(),
+        let ctx = match app.processing.pii_context(company, &settings.pii_region) {
+            Some(ctx) => ctx,
+            None => {
+                let names = app.store.known_names(company).await?;
+                app.processing.keep_pii_context(
+                    company,
+                    pii::PiiContext {
+                        known_names: pii::KnownNames::new(names),
+                        default_region: settings.pii_region.clone(),
+                    },
+                )
+            }
         };
         let mut found = serde_json::Map::new();
         let mut count = 0;
