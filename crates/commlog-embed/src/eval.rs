@@ -154,12 +154,11 @@ pub fn banking77_few_shot(corpora: &Path, per_intent: usize) -> Result<FewShotSp
         .join("banking77")
         .join("train.csv");
     let bytes = std::fs::read(&path).map_err(|e| EmbedError::io(&path, e))?;
-    let text = String::from_utf8_lossy(&bytes);
-    let records = parse_csv(&text).map_err(|reason| corpus_error(&path, reason))?;
+    let records = read_csv(&bytes).map_err(|reason| corpus_error(&path, reason))?;
     let mut by_intent: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (n, record) in records.into_iter().enumerate().skip(1) {
+    for (n, record) in records.into_iter().enumerate() {
         let [query, intent]: [String; 2] = record.try_into().map_err(|_| {
-            corpus_error(&path, format!("record {}: expected text,category", n + 1))
+            corpus_error(&path, format!("record {}: expected text,category", n + 2))
         })?;
         // Queries may span lines inside quotes; the model sees plain spaces.
         let query = query.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -183,44 +182,18 @@ pub fn banking77_few_shot(corpora: &Path, per_intent: usize) -> Result<FewShotSp
     Ok(split)
 }
 
-/// Parses RFC 4180 CSV: fields separated by commas, records by (CR)LF,
-/// double-quoted fields may contain commas, line breaks and `""`. Blank
-/// lines are skipped.
-fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (true, _) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                if record.iter().any(|f| !f.is_empty()) {
-                    records.push(std::mem::take(&mut record));
-                }
-                record.clear();
-            }
-            (false, _) => field.push(c),
-        }
-    }
-    if quoted {
-        return Err("unterminated quoted field".into());
-    }
-    record.push(field);
-    if record.iter().any(|f| !f.is_empty()) {
-        records.push(record);
-    }
-    Ok(records)
+/// The records of a CSV file after its header (quoted fields may hold commas, line breaks
+/// and doubled quotes).
+fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(bytes)
+        .records()
+        .map(|r| {
+            r.map(|r| r.iter().map(str::to_owned).collect())
+                .map_err(|e| e.to_string())
+        })
+        .collect()
 }
 
 fn corpus_error(path: &Path, reason: String) -> EmbedError {
@@ -236,12 +209,11 @@ mod tests {
 
     #[test]
     fn parses_quoted_multiline_csv() {
-        let text = "text,category\r\na b,card\r\n\"x, \"\"y\"\"\nz\",card_arrival\r\n\r\n";
-        let records = parse_csv(text).expect("valid CSV");
-        assert_eq!(records.len(), 3);
-        assert_eq!(records[1], ["a b", "card"]);
-        assert_eq!(records[2], ["x, \"y\"\nz", "card_arrival"]);
-        assert!(parse_csv("\"unterminated,card").is_err());
+        let text = b"text,category\r\na b,card\r\n\"x, \"\"y\"\"\nz\",card_arrival\r\n\r\n";
+        let records = read_csv(text).expect("valid CSV");
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0], ["a b", "card"]);
+        assert_eq!(records[1], ["x, \"y\"\nz", "card_arrival"]);
     }
 
     #[test]

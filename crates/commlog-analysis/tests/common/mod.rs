@@ -157,40 +157,16 @@ pub fn read_pii_labelled() -> (Vec<String>, Vec<PiiCase>) {
     (names, cases)
 }
 
-/// banking77 `train.csv` rows as (text, category): RFC 4180 CSV, quoted fields may hold
-/// commas, doubled quotes and line breaks.
+/// banking77 `train.csv` rows as (text, category).
 pub fn read_banking77(dir: &Path) -> std::io::Result<Vec<(String, String)>> {
-    let content = std::fs::read_to_string(dir.join("train.csv"))?;
-    let mut records: Vec<Vec<String>> = Vec::new();
-    let (mut record, mut field) = (Vec::new(), String::new());
-    let (mut quoted, mut chars) = (false, content.chars().peekable());
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
+    let mut reader = csv::Reader::from_path(dir.join("train.csv"))?;
+    Ok(reader
+        .records()
+        .filter_map(Result::ok)
+        .filter_map(|r| match (r.get(0), r.get(1), r.len()) {
+            (Some(text), Some(category), 2) => {
+                Some((text.trim().to_owned(), category.trim().to_owned()))
             }
-            (true, '"') => quoted = false,
-            (true, _) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, '\r') => {}
-            (false, _) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    Ok(records
-        .into_iter()
-        .skip(1)
-        .filter_map(|r| match r.as_slice() {
-            [text, category] => Some((text.trim().to_owned(), category.trim().to_owned())),
             _ => None,
         })
         .collect())
