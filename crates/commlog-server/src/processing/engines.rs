@@ -4,7 +4,7 @@
 //! again once a minute so new contacts are found without reading every name for every log.
 
 use commlog_analysis::pii::PiiContext;
-use commlog_embed::EmbeddingSentiment;
+use commlog_embed::{EmbeddingSentiment, ExampleClassifier};
 use commlog_speech::WhisperEngine;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +15,9 @@ use uuid::Uuid;
 /// How long a company's prepared PII context serves before it is read again.
 const PII_CONTEXT_TTL: Duration = Duration::from_secs(60);
 
+/// A company's categories told apart by their examples.
+pub type CategoryClassifier = ExampleClassifier<Uuid>;
+
 /// Where models are installed, and the ones loaded so far.
 pub struct Engines {
     models_dir: Option<PathBuf>,
@@ -22,6 +25,9 @@ pub struct Engines {
     /// The MiniLM embedder with Commlog's sentiment head (categorisation uses its embedder).
     embedding: Mutex<Option<Arc<EmbeddingSentiment>>>,
     pii: Mutex<HashMap<Uuid, (Instant, Arc<PiiContext>)>>,
+    /// Each company's example classifier, with the signature of the examples it was built
+    /// from: rebuilt (every example embedded again) only when the examples change.
+    classifiers: Mutex<HashMap<Uuid, (u64, Arc<CategoryClassifier>)>>,
 }
 
 impl Engines {
@@ -32,6 +38,7 @@ impl Engines {
             whisper: Mutex::new(HashMap::new()),
             embedding: Mutex::new(None),
             pii: Mutex::new(HashMap::new()),
+            classifiers: Mutex::new(HashMap::new()),
         }
     }
 
@@ -87,6 +94,34 @@ impl Engines {
             .unwrap_or_else(|e| e.into_inner())
             .insert(company, (Instant::now(), ctx.clone()));
         ctx
+    }
+
+    /// The company's example classifier for examples with this `signature`, built with
+    /// `build` when there is none yet or the examples changed. Blocking: call it off the async
+    /// threads.
+    pub fn example_classifier(
+        &self,
+        company: Uuid,
+        signature: u64,
+        build: impl FnOnce() -> Option<CategoryClassifier>,
+    ) -> Option<Arc<CategoryClassifier>> {
+        let cached = self
+            .classifiers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&company)
+            .filter(|(sig, _)| *sig == signature)
+            .map(|(_, c)| c.clone());
+        if cached.is_some() {
+            return cached;
+        }
+        // Built without the lock: other companies' jobs go on meanwhile.
+        let built = Arc::new(build()?);
+        self.classifiers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(company, (signature, built.clone()));
+        Some(built)
     }
 
     fn model_dir(&self, name: &str) -> Option<PathBuf> {

@@ -128,25 +128,38 @@ pub async fn categorize(
         ));
     }
     let started = time_fmt::now();
-    let examples = app.store.list_category_examples(scope, None).await?;
-    let examples: Vec<(Uuid, String)> = examples
+    let stored = app.store.list_category_examples(scope, None).await?;
+    let stored: Vec<_> = stored
         .into_iter()
         .filter(|e| categories.iter().any(|c| c.id == e.category_id))
+        .collect();
+    // Which examples (and of which categories) a classifier was built from.
+    let signature = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for e in &stored {
+            (e.id, e.category_id).hash(&mut h);
+        }
+        h.finish()
+    };
+    let examples: Vec<(Uuid, String)> = stored
+        .into_iter()
         .map(|e| (e.category_id, e.text))
         .collect();
     let mut chosen: Option<(Uuid, f64, &str)> = None;
     if !examples.is_empty() {
         let engines = app.processing.clone();
-        let (text, examples_c) = (text.to_owned(), examples.clone());
+        let (company, text, examples_c) = (scope.company_id(), text.to_owned(), examples.clone());
         // Loading and running the model are blocking work.
         let found = tokio::task::spawn_blocking(move || -> Option<(Uuid, f64)> {
             let engine = engines.embedding().ok()?;
             let embedder = engine.embedder();
-            let texts: Vec<&str> = examples_c.iter().map(|(_, t)| t.as_str()).collect();
-            let vectors = embedder.embed(&texts).ok()?;
-            let labelled: Vec<(Uuid, Vec<f32>)> =
-                examples_c.iter().map(|(id, _)| *id).zip(vectors).collect();
-            let classifier = commlog_embed::ExampleClassifier::from_examples(labelled).ok()?;
+            let classifier = engines.example_classifier(company, signature, || {
+                let texts: Vec<&str> = examples_c.iter().map(|(_, t)| t.as_str()).collect();
+                let vectors = embedder.embed(&texts).ok()?;
+                let labelled = examples_c.iter().map(|(id, _)| *id).zip(vectors);
+                commlog_embed::ExampleClassifier::from_examples(labelled).ok()
+            })?;
             let query = embedder.embed(&[text.as_str()]).ok()?.pop()?;
             classifier
                 .classify(&query)
