@@ -259,23 +259,24 @@ fn levenshtein(a: &[char], b: &[char]) -> usize {
     prev[b.len()]
 }
 
-/// Counts, over many logs, in how many logs each topic appeared (per log a topic counts
-/// once; plural and singular forms are merged under the first spelling seen). Most frequent
-/// first, ties alphabetical.
-pub fn company_topics<'a>(
-    per_log_topics: impl Iterator<Item = &'a [Topic]>,
-) -> Vec<(String, usize)> {
+/// Counts, over many logs, in how many logs each topic phrase appeared (per log a topic
+/// counts once; plural and singular forms are merged under the first spelling seen). Most
+/// frequent first, ties alphabetical. Takes the phrases only, as logs keep them.
+pub fn company_topics<'a, L>(per_log_phrases: impl IntoIterator<Item = L>) -> Vec<(String, usize)>
+where
+    L: IntoIterator<Item = &'a str>,
+{
     let mut counts: HashMap<String, (String, usize)> = HashMap::new();
-    for topics in per_log_topics {
+    for phrases in per_log_phrases {
         let mut seen: Vec<String> = Vec::new();
-        for t in topics {
-            let key = t.phrase.split(' ').map(stem).collect::<Vec<_>>().join(" ");
+        for phrase in phrases {
+            let key = phrase.split(' ').map(stem).collect::<Vec<_>>().join(" ");
             if seen.contains(&key) {
                 continue;
             }
             counts
                 .entry(key.clone())
-                .or_insert_with(|| (t.phrase.clone(), 0))
+                .or_insert_with(|| (phrase.to_owned(), 0))
                 .1 += 1;
             seen.push(key);
         }

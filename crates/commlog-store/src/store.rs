@@ -423,6 +423,8 @@ delegate! {
     /// Queues processing of visible logs (`steps` empty: every step).
     fn reprocess_logs(&self, scope: &Scope, ids: &[Uuid], steps: &[String]) -> StoreResult<Vec<Uuid>> => scope;
     fn log_ids_between(&self, company_id: Uuid, from: time::OffsetDateTime, to: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => company_id;
+    /// Key topics of the visible logs of a period, one list per log.
+    fn key_topics_between(&self, scope: &Scope, from: time::OffsetDateTime, to: time::OffsetDateTime, max_logs: i64) -> StoreResult<Vec<Vec<String>>> => scope;
     /// The processing steps that ran on a visible log.
     fn processing_runs(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<commlog_domain::processing::ProcessingRun>> => scope;
     /// Writes what processing found back to a log, as the system.

@@ -78,7 +78,7 @@ fn counts_topics_over_many_logs() {
             },
         ],
     ];
-    let counts = company_topics(logs.iter().map(Vec::as_slice));
+    let counts = company_topics(logs.iter().map(|l| l.iter().map(|t| t.phrase.as_str())));
     assert_eq!(
         counts,
         vec![

@@ -270,6 +270,7 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             processing::set_processing_settings
         ))
         .routes(routes!(processing::get_log_processing))
+        .routes(routes!(processing::list_key_topics))
         .routes(routes!(processing::reprocess_communication_log))
         .routes(routes!(
             processing::list_escalation_rules,

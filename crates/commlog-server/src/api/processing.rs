@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::processing::rules::check_rule;
 use crate::state::AppState;
 use axum::Json;
@@ -15,7 +15,7 @@ use commlog_domain::processing::{
 };
 use commlog_domain::records::Job;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// How the company's logs are processed.
@@ -86,6 +86,79 @@ pub async fn get_log_processing(
     let runs = app.store.processing_runs(&auth.scope, id).await?;
     let jobs = app.store.subject_jobs(auth.scope.company_id(), id).await?;
     Ok(Json(LogProcessing { runs, jobs }))
+}
+
+/// The period of `GET /api/key-topics/`.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct KeyTopicsQuery {
+    /// Logs that started at or after this time (RFC 3339; default 30 days ago).
+    #[serde(default, with = "commlog_domain::time_fmt::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub since: Option<time::OffsetDateTime>,
+    /// …and before this time (default now).
+    #[serde(default, with = "commlog_domain::time_fmt::rfc3339::option")]
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub until: Option<time::OffsetDateTime>,
+    /// At most this many topics, most frequent first (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+}
+
+/// A topic and the number of logs it came up in.
+#[derive(Serialize, ToSchema)]
+pub struct TopicCount {
+    pub topic: String,
+    pub logs: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyTopics {
+    pub topics: Vec<TopicCount>,
+    /// How many logs were counted (the newest 20,000 of the period at most).
+    pub logs_counted: usize,
+}
+
+/// Logs read at most for one answer: the newest of the period.
+const MAX_TOPIC_LOGS: i64 = 20_000;
+
+/// What the caller's customers talked about in a period: the key topics of the logs the
+/// caller may see, counted once per log (singular and plural merged).
+#[utoipa::path(get, path = "/api/key-topics/", tag = "processing", params(KeyTopicsQuery),
+    responses((status = 200, body = KeyTopics), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn list_key_topics(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<KeyTopicsQuery>,
+) -> ApiResult<Json<KeyTopics>> {
+    auth.require(Permission::ReadLogs)?;
+    let limit = crate::extract::list_limit(q.limit)?;
+    let until = q.until.unwrap_or_else(commlog_domain::time_fmt::now);
+    let since = q.since.unwrap_or(until - time::Duration::days(30));
+    if since >= until {
+        return Err(ApiError::field(
+            "since",
+            "invalid_range",
+            "since must be before until",
+        ));
+    }
+    let per_log = app
+        .store
+        .key_topics_between(&auth.scope, since, until, MAX_TOPIC_LOGS)
+        .await?;
+    let counts = commlog_analysis::topics::company_topics(
+        per_log.iter().map(|l| l.iter().map(String::as_str)),
+    );
+    let topics = counts
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(|(topic, logs)| TopicCount { topic, logs })
+        .collect();
+    Ok(Json(KeyTopics {
+        topics,
+        logs_counted: per_log.len(),
+    }))
 }
 
 /// Which steps to run again.

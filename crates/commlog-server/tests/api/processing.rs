@@ -588,7 +588,79 @@ async fn a_broken_recording_fails_its_step_and_the_rest_still_runs(app: &TestApp
     );
 }
 
+async fn key_topics_of_a_period_are_counted_for_what_the_caller_may_see(app: &TestApp) {
+    let a = app.company("Acme").await;
+    let b = app.company("Beta").await;
+    let (_, rep) = app.user(&a, commlog_domain::Role::SalesRep, None, 10).await;
+    for content in [
+        "The invoice shows the wrong amount and the invoice date is wrong too.",
+        "Question about the invoices for March, the amounts look wrong.",
+        "The delivery of the pallets was late again this week.",
+    ] {
+        app.log(
+            &a.admin,
+            json!({"start_time": soon(), "end_time": null, "content": content}),
+        )
+        .await;
+    }
+    app.log(&rep, json!({"start_time": soon(), "end_time": null, "content": "The pallets delivery was late, the driver got lost."}))
+        .await;
+    app.log(
+        &b.admin,
+        json!({"start_time": soon(), "end_time": null, "content": "Secret merger negotiations with the board."}),
+    )
+    .await;
+    app.run_jobs().await;
+
+    let r = app.get("/api/key-topics/", &a.admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["logs_counted"], 4);
+    let topics = r.body["topics"].as_array().expect("topics");
+    let invoice = topics
+        .iter()
+        .find(|t| {
+            t["topic"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("invoice"))
+        })
+        .expect("invoice");
+    assert_eq!(
+        invoice["logs"], 2,
+        "singular and plural counted together, once per log: {topics:?}"
+    );
+    assert!(
+        !r.body.to_string().contains("merger"),
+        "another company's topics never show"
+    );
+    // A rep counts only the logs they may see.
+    let mine = app.get("/api/key-topics/", &rep).await;
+    assert_eq!(mine.body["logs_counted"], 1);
+    // An empty period, a reversed one and an out-of-range limit.
+    let old = app
+        .get(
+            "/api/key-topics/?since=2001-01-01T00:00:00Z&until=2001-02-01T00:00:00Z",
+            &a.admin,
+        )
+        .await;
+    assert_eq!(old.body["logs_counted"], 0);
+    let r = app
+        .get(
+            "/api/key-topics/?since=2030-01-01T00:00:00Z&until=2001-02-01T00:00:00Z",
+            &a.admin,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&r), "since");
+    let r = app.get("/api/key-topics/?limit=0", &a.admin).await;
+    assert_eq!(error_field(&r), "limit");
+    // An unreadable query string is a bad request, as on every list.
+    let r = app.get("/api/key-topics/?since=yesterday", &a.admin).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["error_code"], "invalid_query");
+}
+
 both!(
+    key_topics_of_a_period_are_counted_for_what_the_caller_may_see,
     a_broken_recording_fails_its_step_and_the_rest_still_runs,
     a_new_log_is_analysed_in_the_background,
     a_job_that_runs_twice_stores_its_result_once,

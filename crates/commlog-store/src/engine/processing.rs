@@ -67,6 +67,18 @@ impl Engine<Db> {
         .await?)
     }
 
+    /// The key topics of the live logs the caller can see that started in `[from, to)`, one
+    /// list per log (at most `max_logs`, newest first), for the company's topics of a period.
+    pub(crate) async fn key_topics_between(&self, scope: &Scope, from: time::OffsetDateTime, to: time::OffsetDateTime, max_logs: i64) -> StoreResult<Vec<Vec<String>>> {
+        let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT l.key_topics FROM crm_communication_logs l WHERE ");
+        logs::push_visible(&mut qb, &scope.actor);
+        qb.push(" AND NOT l.is_deleted AND l.start_time >= ").push_bind(DbTime::from(from));
+        qb.push(" AND l.start_time < ").push_bind(DbTime::from(to));
+        qb.push(" ORDER BY l.start_time DESC LIMIT ").push_bind(max_logs);
+        let rows = qb.build().fetch_all(&self.read).await?;
+        rows.iter().map(|r| Ok(rows::get::<Json<Vec<String>>>(r, "key_topics")?.0)).collect()
+    }
+
     /// The steps that ran on a log the caller can see, newest first.
     pub(crate) async fn processing_runs(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<ProcessingRun>> {
         self.get_log(scope, log_id).await?;

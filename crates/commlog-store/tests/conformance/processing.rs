@@ -319,7 +319,52 @@ async fn overdue_follow_ups_are_marked_once(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+async fn key_topics_follow_the_callers_sight_and_period(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    let (rep, rep_scope) = user(db, &acme.admin, Role::SalesRep, None, 10).await?;
+    let mine = create(db, &rep_scope, json!({"assigned_to_user_id": rep.id})).await?;
+    let theirs = create(db, &acme.admin, json!({})).await?;
+    for (log, topics) in [
+        (mine.id, vec!["pallets"]),
+        (theirs.id, vec!["invoice", "refund"]),
+    ] {
+        let a = LogAnalysis {
+            key_topics: Some(topics.into_iter().map(str::to_owned).collect()),
+            ..Default::default()
+        };
+        db.apply_analysis(acme.id, log, None, &a).await?;
+    }
+    let (from, to) = (
+        mine.start_time - Duration::days(1),
+        mine.start_time + Duration::days(1),
+    );
+    let all = db.key_topics_between(&acme.admin, from, to, 100).await?;
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        db.key_topics_between(&rep_scope, from, to, 100).await?,
+        vec![vec!["pallets".to_owned()]]
+    );
+    let other = company(db, "Other").await?;
+    assert!(
+        db.key_topics_between(&other.admin, from, to, 100)
+            .await?
+            .is_empty()
+    );
+    let later = mine.start_time + Duration::days(2);
+    assert!(
+        db.key_topics_between(&acme.admin, later, later + Duration::days(1), 100)
+            .await?
+            .is_empty()
+    );
+    assert_eq!(
+        db.key_topics_between(&acme.admin, from, to, 1).await?.len(),
+        1
+    );
+    Ok(())
+}
+
 conformance!(
+    key_topics_follow_the_callers_sight_and_period,
     logs_queue_their_processing,
     analysis_is_written_back_in_one_go,
     settings_rules_and_examples_are_per_company,
