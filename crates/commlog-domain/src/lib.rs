@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod buckets;
+pub mod calendar;
 pub mod enums;
 pub mod error;
 pub mod filters;
