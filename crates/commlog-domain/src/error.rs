@@ -40,6 +40,11 @@ impl ValidationErrors {
         });
     }
 
+    /// Adds another check's errors to these.
+    pub fn extend(&mut self, other: ValidationErrors) {
+        self.errors.extend(other.errors);
+    }
+
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -5,6 +5,7 @@
 //! written once and holds for every interface.
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod audit;
 pub mod buckets;
 pub mod calendar;
