@@ -83,6 +83,9 @@ pub struct CommunicationLog {
     pub call_outcome: Option<CallOutcome>,
     /// On a reply from the company: seconds since the oldest message it answered arrived.
     pub response_seconds: Option<i64>,
+    /// The customer's satisfaction with this communication, 1–5, when recorded
+    /// (`PUT /api/communication-logs/{id}/satisfaction/`).
+    pub satisfaction_score: Option<i32>,
     pub content: String,
     pub summary: Option<String>,
     /// Present when asked for (`include_transcript`), otherwise omitted from lists.

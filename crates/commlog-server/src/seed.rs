@@ -251,6 +251,7 @@ fn generate_one(
             CallOutcome::NoAnswer
         }),
         response_seconds: None,
+        satisfaction_score: None,
         language: None,
         analysis: serde_json::json!({}),
         content,

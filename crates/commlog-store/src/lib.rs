@@ -11,6 +11,8 @@
 /// where each compiles against that folder's `Db` and `dialect`. The list lives here once.
 macro_rules! engine_modules {
     () => {
+        #[path = "../engine/analytics.rs"]
+        mod analytics;
         #[path = "../engine/attachments.rs"]
         mod attachments;
         #[path = "../engine/audit.rs"]

@@ -441,6 +441,21 @@ delegate! {
     fn company_ids(&self) -> StoreResult<Vec<Uuid>> => crate::Tenant::All;
     /// Marks open follow-ups due before `now` overdue; returns the logs marked.
     fn mark_overdue_follow_ups(&self, company_id: Uuid, now: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => company_id;
+    /// Analytics measures per time slot (rollup hours or log quarter hours).
+    fn analytics_measures(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<commlog_domain::analytics::SlotMeasures>> => company_id;
+    fn analytics_conversations(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<commlog_domain::analytics::ConversationLog>> => company_id;
+    fn analytics_follow_up_durations(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<i64>> => company_id;
+    fn analytics_customer_sentiment(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery, limit: i64) -> StoreResult<Vec<commlog_domain::analytics::CustomerSentiment>> => company_id;
+    fn analytics_most_negative(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery, limit: i64) -> StoreResult<Vec<commlog_domain::analytics::NegativeLog>> => company_id;
+    fn analytics_capture_errors(&self, company_id: Uuid, period: commlog_domain::analytics::Period) -> StoreResult<Vec<commlog_domain::analytics::CaptureErrors>> => company_id;
+    fn analytics_counters(&self, company_id: Uuid, scope: commlog_domain::analytics::AnalyticsScope) -> StoreResult<commlog_domain::analytics::Counters> => company_id;
+    fn analytics_workload(&self, company_id: Uuid, scope: commlog_domain::analytics::AnalyticsScope) -> StoreResult<Vec<commlog_domain::analytics::AgentLoad>> => company_id;
+    /// Compares the rollup of a period with the logs; `repair` rewrites differing periods.
+    fn analytics_verify(&self, company_id: Uuid, period: commlog_domain::analytics::Period, repair: bool) -> StoreResult<Vec<commlog_domain::analytics::RollupMismatch>> => company_id;
+    fn analytics_settings(&self, company_id: Uuid) -> StoreResult<commlog_domain::analytics::AnalyticsSettings> => company_id;
+    fn set_analytics_settings(&self, scope: &Scope, settings: &commlog_domain::analytics::AnalyticsSettings) -> StoreResult<commlog_domain::analytics::AnalyticsSettings> => scope;
+    /// Records or clears a visible log's satisfaction score (1–5).
+    fn set_satisfaction(&self, scope: &Scope, id: Uuid, score: Option<i32>) -> StoreResult<CommunicationLog> => scope;
     /// Notes that a captured e-mail was seen in a mailbox.
     fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
     fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;

@@ -601,6 +601,8 @@ fn build(
         call_outcome: d.call_outcome,
         // Derived by e-mail capture, never edited: kept across updates.
         response_seconds: before.and_then(|b| b.response_seconds),
+        // Recorded through its own endpoint: kept across updates.
+        satisfaction_score: before.and_then(|b| b.satisfaction_score),
         content: d.content.clone(),
         summary: d.summary.clone(),
         transcription: d.transcription.clone(),

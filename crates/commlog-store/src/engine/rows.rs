@@ -16,7 +16,7 @@ pub(super) type Row = <Db as sqlx::Database>::Row;
 /// Every column of `crm_communication_logs` a record needs, aliased `l`.
 pub(super) const LOG_COLUMNS: &str = "l.id, l.company_id, l.customer_id, l.contact_id, l.assigned_to_user_id, \
     l.created_by_user_id, l.updated_by_user_id, l.team_id, l.communication_type, l.channel, l.direction, l.subject, \
-    l.start_time, l.end_time, l.duration_minutes, l.duration_seconds, l.call_outcome, l.response_seconds, l.content, l.summary, l.transcription, \
+    l.start_time, l.end_time, l.duration_minutes, l.duration_seconds, l.call_outcome, l.response_seconds, l.satisfaction_score, l.content, l.summary, l.transcription, \
     l.priority, l.status, l.is_internal, l.sentiment, l.sentiment_score, l.key_topics, l.requires_follow_up, \
     l.follow_up_assigned_to, l.follow_up_date, l.follow_up_status, l.source, l.external_id, l.thread_id, \
     l.language, l.analysis, l.created_at, l.updated_at, l.is_deleted";
@@ -71,6 +71,7 @@ pub(super) fn log(row: &Row) -> StoreResult<CommunicationLog> {
         duration_seconds: get(row, "duration_seconds")?,
         call_outcome: opt_parse(row, "call_outcome")?,
         response_seconds: get(row, "response_seconds")?,
+        satisfaction_score: get(row, "satisfaction_score")?,
         content: get(row, "content")?,
         summary: get(row, "summary")?,
         transcription: get(row, "transcription")?,

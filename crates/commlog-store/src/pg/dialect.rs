@@ -11,6 +11,12 @@ pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = Some((
 ));
 /// The partial-index predicate of live logs, spelled as the indexes spell it.
 pub(crate) const LIVE: &str = "NOT l.is_deleted";
+/// The UTC hour of a log's start (the rollup's bucket), and its quarter hour (fine enough for
+/// every time zone's local hours: offsets are whole quarter hours).
+pub(crate) const HOUR_SLOT: &str =
+    "date_trunc('hour', l.start_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'";
+pub(crate) const QUARTER_HOUR_SLOT: &str =
+    "to_timestamp(floor(extract(epoch FROM l.start_time) / 900) * 900)";
 /// Appended to a SELECT that reads a row about to be changed.
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 

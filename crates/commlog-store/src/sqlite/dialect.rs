@@ -10,6 +10,10 @@ pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = None;
 pub(crate) const LIVE: &str = "l.is_deleted = 0";
 /// The single writer connection already serialises writes.
 pub(crate) const FOR_UPDATE: &str = "";
+/// The UTC hour of a log's start (the rollup's bucket), and its quarter hour, cut from the
+/// fixed-width UTC text.
+pub(crate) const HOUR_SLOT: &str = "substr(l.start_time, 1, 13) || ':00:00.000000Z'";
+pub(crate) const QUARTER_HOUR_SLOT: &str = "substr(l.start_time, 1, 14) || printf('%02d', (CAST(substr(l.start_time, 15, 2) AS INTEGER) / 15) * 15) || ':00.000000Z'";
 
 /// Adds ` AND <full-text match of query>`. User text never reaches FTS5 syntax: every word is
 /// quoted, so `AND`, `*`, `"` and `:` are just characters to find.

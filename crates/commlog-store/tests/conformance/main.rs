@@ -42,6 +42,7 @@ macro_rules! conformance {
 }
 
 mod access;
+mod analytics;
 mod attachments;
 mod capture;
 mod create;

@@ -1,0 +1,491 @@
+//! What analytics reads: measures per hour from the rollup that triggers keep (migration 0011),
+//! the same measures per quarter hour from the logs when the rollup cannot answer (a category or
+//! customer filter, a time zone with half-hour offsets, a period not on whole hours), the logs of
+//! conversations for response times, live counters, workload — and `verify`, which recomputes
+//! a period from the logs and compares it with the rollup.
+
+use super::audit::{self, Tx};
+use super::{Db, dialect, logs, rows};
+use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
+use commlog_domain::analytics::*;
+use commlog_domain::{CommunicationLog, time_fmt};
+use serde_json::{Value, json};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row as _};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The rollup's measures, summed.
+const ROLLUP_SUMS: &str = "CAST(sum(a.logs) AS BIGINT) AS logs, CAST(sum(a.duration_seconds) AS BIGINT) AS duration_seconds, \
+    CAST(sum(a.timed) AS BIGINT) AS timed, CAST(sum(a.answered) AS BIGINT) AS answered, CAST(sum(a.missed) AS BIGINT) AS missed, \
+    CAST(sum(a.positive) AS BIGINT) AS positive, CAST(sum(a.neutral) AS BIGINT) AS neutral, CAST(sum(a.negative) AS BIGINT) AS negative, \
+    CAST(sum(a.scored) AS BIGINT) AS scored, CAST(coalesce(sum(a.sentiment_sum), 0) AS DOUBLE PRECISION) AS sentiment_sum, \
+    CAST(sum(a.follow_ups) AS BIGINT) AS follow_ups, CAST(sum(a.follow_ups_completed) AS BIGINT) AS follow_ups_completed, \
+    CAST(sum(a.follow_ups_overdue) AS BIGINT) AS follow_ups_overdue, CAST(sum(a.rated) AS BIGINT) AS rated, \
+    CAST(sum(a.satisfaction_sum) AS BIGINT) AS satisfaction_sum";
+
+/// The same measures computed from logs aliased `l` — the definitions the triggers apply row by
+/// row, so the two paths agree.
+const LOG_MEASURES: &str = "count(*) AS logs, coalesce(CAST(sum(l.duration_seconds) AS BIGINT), 0) AS duration_seconds, \
+    count(l.duration_seconds) AS timed, count(*) FILTER (WHERE l.call_outcome = 'answered') AS answered, \
+    count(*) FILTER (WHERE l.communication_type = 'call' AND l.direction = 'inbound' \
+        AND l.call_outcome IN ('no_answer', 'busy', 'failed', 'voicemail', 'canceled')) AS missed, \
+    count(*) FILTER (WHERE l.sentiment = 'positive') AS positive, count(*) FILTER (WHERE l.sentiment = 'neutral') AS neutral, \
+    count(*) FILTER (WHERE l.sentiment = 'negative') AS negative, count(l.sentiment_score) AS scored, \
+    CAST(coalesce(sum(l.sentiment_score), 0) AS DOUBLE PRECISION) AS sentiment_sum, \
+    count(*) FILTER (WHERE l.requires_follow_up) AS follow_ups, \
+    count(*) FILTER (WHERE l.requires_follow_up AND l.follow_up_status = 'completed') AS follow_ups_completed, \
+    count(*) FILTER (WHERE l.requires_follow_up AND l.follow_up_status = 'overdue') AS follow_ups_overdue, \
+    count(l.satisfaction_score) AS rated, coalesce(CAST(sum(l.satisfaction_score) AS BIGINT), 0) AS satisfaction_sum";
+
+/// Statuses of items still needing someone.
+const OPEN_STATUSES: &str = "('logged', 'in_progress', 'awaiting_response', 'escalated')";
+
+fn measures(r: &rows::Row) -> StoreResult<Measures> {
+    Ok(Measures {
+        logs: rows::get(r, "logs")?,
+        duration_seconds: rows::get::<Option<i64>>(r, "duration_seconds")?.unwrap_or(0),
+        timed: rows::get(r, "timed")?,
+        answered: rows::get(r, "answered")?,
+        missed: rows::get(r, "missed")?,
+        positive: rows::get(r, "positive")?,
+        neutral: rows::get(r, "neutral")?,
+        negative: rows::get(r, "negative")?,
+        scored: rows::get(r, "scored")?,
+        sentiment_sum: rows::get::<Option<f64>>(r, "sentiment_sum")?.unwrap_or(0.0),
+        follow_ups: rows::get(r, "follow_ups")?,
+        follow_ups_completed: rows::get(r, "follow_ups_completed")?,
+        follow_ups_overdue: rows::get(r, "follow_ups_overdue")?,
+        rated: rows::get(r, "rated")?,
+        satisfaction_sum: rows::get::<Option<i64>>(r, "satisfaction_sum")?.unwrap_or(0),
+    })
+}
+
+/// The log column of a dimension (the rollup names the assignee `user_id`).
+fn log_column(d: Dimension) -> &'static str {
+    match d {
+        Dimension::User => "assigned_to_user_id",
+        other => other.column(),
+    }
+}
+
+/// Reads a dimension's value as text; the nil UUID of the rollup reads as none.
+fn key(r: &rows::Row, i: usize, d: Dimension) -> StoreResult<Option<String>> {
+    let col = format!("k{i}");
+    Ok(match d {
+        Dimension::Team | Dimension::User => rows::get::<Option<Uuid>>(r, &col)?
+            .filter(|u| !u.is_nil())
+            .map(|u| u.to_string()),
+        _ => rows::get::<Option<String>>(r, &col)?,
+    })
+}
+
+/// `AND …` for the caller's scope and the query's filters, over `alias` (`a` rollup, `l` logs).
+fn push_filters(qb: &mut QueryBuilder<Db>, alias: &str, scope: AnalyticsScope, f: &AnalyticsQuery) {
+    let (team, user) = match alias {
+        "a" => ("a.team_id", "a.user_id"),
+        _ => ("l.team_id", "l.assigned_to_user_id"),
+    };
+    match scope {
+        AnalyticsScope::Company => {}
+        AnalyticsScope::Team(t) => {
+            qb.push(format!(" AND {team} = ")).push_bind(t);
+        }
+        AnalyticsScope::User(u) => {
+            qb.push(format!(" AND {user} = ")).push_bind(u);
+        }
+    }
+    if let Some(t) = f.team_id {
+        qb.push(format!(" AND {team} = ")).push_bind(t);
+    }
+    if let Some(u) = f.user_id {
+        qb.push(format!(" AND {user} = ")).push_bind(u);
+    }
+    if let Some(c) = &f.channel {
+        qb.push(format!(" AND {alias}.channel = ")).push_bind(c.clone());
+    }
+    if let Some(t) = f.communication_type {
+        qb.push(format!(" AND {alias}.communication_type = ")).push_bind(t.as_str());
+    }
+    if let Some(d) = f.direction {
+        qb.push(format!(" AND {alias}.direction = ")).push_bind(d.as_str());
+    }
+    if alias == "l" {
+        if let Some(c) = f.customer_id {
+            qb.push(" AND l.customer_id = ").push_bind(c);
+        }
+        if let Some(c) = f.category.as_deref() {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM crm_communication_log_categories lc JOIN crm_communication_categories c \
+                 ON c.company_id = lc.company_id AND c.id = lc.category_id WHERE lc.company_id = l.company_id \
+                 AND lc.communication_log_id = l.id AND ",
+            );
+            match Uuid::parse_str(c) {
+                Ok(id) => qb.push("c.id = ").push_bind(id),
+                Err(_) => qb.push("c.category_code = ").push_bind(c.to_owned()),
+            };
+            qb.push(")");
+        }
+    }
+}
+
+/// `WHERE` over live logs of a company in a period, with scope and filters.
+fn push_log_period(qb: &mut QueryBuilder<Db>, company: Uuid, q: &MeasureQuery) {
+    qb.push(" WHERE l.company_id = ").push_bind(company);
+    qb.push(" AND ").push(dialect::LIVE);
+    qb.push(" AND l.start_time >= ").push_bind(DbTime::from(q.period.since));
+    qb.push(" AND l.start_time < ").push_bind(DbTime::from(q.period.until));
+    push_filters(qb, "l", q.scope, &q.filters);
+}
+
+impl Engine<Db> {
+    /// Measures per time slot and combination of `q.group_by`: hours from the rollup, or
+    /// quarter hours from the logs when `q.from_logs`.
+    pub(crate) async fn analytics_measures(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<SlotMeasures>> {
+        let mut qb = if q.from_logs {
+            let mut select = format!("SELECT {} AS slot", dialect::QUARTER_HOUR_SLOT);
+            for (i, d) in q.group_by.iter().enumerate() {
+                select.push_str(&format!(", l.{} AS k{i}", log_column(*d)));
+            }
+            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {LOG_MEASURES} FROM crm_communication_logs l"));
+            push_log_period(&mut qb, company, q);
+            qb
+        } else {
+            let mut select = "SELECT a.bucket AS slot".to_owned();
+            for (i, d) in q.group_by.iter().enumerate() {
+                select.push_str(&format!(", a.{} AS k{i}", d.column()));
+            }
+            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {ROLLUP_SUMS} FROM analytics_hourly a WHERE a.company_id = "));
+            qb.push_bind(company);
+            qb.push(" AND a.bucket >= ").push_bind(DbTime::from(q.period.since));
+            qb.push(" AND a.bucket < ").push_bind(DbTime::from(q.period.until));
+            push_filters(&mut qb, "a", q.scope, &q.filters);
+            qb
+        };
+        qb.push(" GROUP BY 1");
+        for i in 0..q.group_by.len() {
+            qb.push(format!(", {}", i + 2));
+        }
+        if !q.from_logs {
+            // Rows whose logs all moved elsewhere are kept at zero; they add nothing.
+            qb.push(" HAVING CAST(sum(a.logs) AS BIGINT) <> 0");
+        }
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| {
+                let keys = q.group_by.iter().enumerate().map(|(i, d)| key(r, i, *d)).collect::<StoreResult<_>>()?;
+                Ok(SlotMeasures { slot: rows::time(r, "slot")?, keys, measures: measures(r)? })
+            })
+            .collect()
+    }
+
+    /// The logs of the conversations of a period (notes excluded), ordered by conversation and time.
+    pub(crate) async fn analytics_conversations(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<ConversationLog>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT l.id, coalesce(l.thread_id, l.id) AS conversation, l.communication_type, l.direction, l.status, l.priority, \
+             l.channel, l.team_id, l.assigned_to_user_id, l.start_time, l.updated_at FROM crm_communication_logs l",
+        );
+        push_log_period(&mut qb, company, q);
+        qb.push(" AND l.communication_type <> 'note' ORDER BY 2, l.start_time, l.id");
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| {
+                Ok(ConversationLog {
+                    id: rows::get(r, "id")?,
+                    conversation: rows::get(r, "conversation")?,
+                    communication_type: rows::parse(r, "communication_type")?,
+                    direction: rows::parse(r, "direction")?,
+                    status: rows::parse(r, "status")?,
+                    priority: rows::parse(r, "priority")?,
+                    channel: rows::get(r, "channel")?,
+                    team_id: rows::get(r, "team_id")?,
+                    user_id: rows::get(r, "assigned_to_user_id")?,
+                    start_time: rows::time(r, "start_time")?,
+                    updated_at: rows::time(r, "updated_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Seconds from each completed follow-up's communication to its completion.
+    pub(crate) async fn analytics_follow_up_durations(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<i64>> {
+        let mut qb = QueryBuilder::<Db>::new("SELECT l.start_time, l.follow_up_completed_at FROM crm_communication_logs l");
+        push_log_period(&mut qb, company, q);
+        qb.push(" AND l.requires_follow_up AND l.follow_up_completed_at IS NOT NULL");
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| Ok((rows::time(r, "follow_up_completed_at")? - rows::time(r, "start_time")?).whole_seconds().max(0)))
+            .collect()
+    }
+
+    /// Customers of a period with the most negative logs.
+    pub(crate) async fn analytics_customer_sentiment(&self, company: Uuid, q: &MeasureQuery, limit: i64) -> StoreResult<Vec<CustomerSentiment>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT l.customer_id, min(c.name) AS name, count(*) AS logs, count(*) FILTER (WHERE l.sentiment = 'negative') AS negative, \
+             CAST(avg(l.sentiment_score) AS DOUBLE PRECISION) AS average_score FROM crm_communication_logs l \
+             JOIN customers c ON c.company_id = l.company_id AND c.id = l.customer_id",
+        );
+        push_log_period(&mut qb, company, q);
+        qb.push(" GROUP BY l.customer_id ORDER BY 4 DESC, 3 DESC, 1 LIMIT ").push_bind(limit);
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| {
+                Ok(CustomerSentiment {
+                    customer_id: rows::get(r, "customer_id")?,
+                    name: rows::get(r, "name")?,
+                    logs: rows::get(r, "logs")?,
+                    negative: rows::get(r, "negative")?,
+                    average_score: rows::get(r, "average_score")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The most negative logs of a period.
+    pub(crate) async fn analytics_most_negative(&self, company: Uuid, q: &MeasureQuery, limit: i64) -> StoreResult<Vec<NegativeLog>> {
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT l.id, l.subject, l.channel, l.customer_id, l.assigned_to_user_id, l.start_time, l.sentiment_score FROM crm_communication_logs l",
+        );
+        push_log_period(&mut qb, company, q);
+        qb.push(" AND l.sentiment_score < 0 ORDER BY l.sentiment_score, l.start_time DESC LIMIT ").push_bind(limit);
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| {
+                Ok(NegativeLog {
+                    id: rows::get(r, "id")?,
+                    subject: rows::get(r, "subject")?,
+                    channel: rows::get(r, "channel")?,
+                    customer_id: rows::get(r, "customer_id")?,
+                    assigned_to_user_id: rows::get(r, "assigned_to_user_id")?,
+                    start_time: rows::time(r, "start_time")?,
+                    sentiment_score: rows::get(r, "sentiment_score")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Capture failures of a period: dead jobs by kind, quarantined mail by origin.
+    pub(crate) async fn analytics_capture_errors(&self, company: Uuid, period: Period) -> StoreResult<Vec<CaptureErrors>> {
+        let (since, until) = (DbTime::from(period.since), DbTime::from(period.until));
+        let jobs = sqlx::query(
+            "SELECT kind AS integration, count(*) AS errors FROM jobs WHERE company_id = $1 AND status = 'dead' \
+             AND created_at >= $2 AND created_at < $3 GROUP BY kind",
+        )
+        .bind(company)
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.read)
+        .await?;
+        let mail = sqlx::query(
+            "SELECT 'email:' || origin AS integration, count(*) AS errors FROM email_quarantine WHERE company_id = $1 \
+             AND received_at >= $2 AND received_at < $3 GROUP BY origin",
+        )
+        .bind(company)
+        .bind(since)
+        .bind(until)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = jobs
+            .iter()
+            .chain(&mail)
+            .map(|r| Ok(CaptureErrors { integration: rows::get(r, "integration")?, errors: rows::get(r, "errors")? }))
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.sort_by(|a, b| a.integration.cmp(&b.integration));
+        Ok(out)
+    }
+
+    /// What needs attention now in a scope.
+    pub(crate) async fn analytics_counters(&self, company: Uuid, scope: AnalyticsScope) -> StoreResult<Counters> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT count(*) FILTER (WHERE l.status IN {OPEN_STATUSES}) AS open, \
+             count(*) FILTER (WHERE l.status = 'awaiting_response') AS awaiting_response, \
+             count(*) FILTER (WHERE l.status = 'escalated') AS escalated, \
+             count(*) FILTER (WHERE l.requires_follow_up AND l.follow_up_status = 'overdue') AS overdue_follow_ups \
+             FROM crm_communication_logs l WHERE l.company_id = "
+        ));
+        qb.push_bind(company).push(" AND ").push(dialect::LIVE);
+        // Only rows that can count: open ones and overdue follow-ups (both indexed).
+        qb.push(format!(" AND (l.status IN {OPEN_STATUSES} OR (l.requires_follow_up AND l.follow_up_status = 'overdue'))"));
+        push_filters(&mut qb, "l", scope, &AnalyticsQuery::default());
+        let r = qb.build().persistent(false).fetch_one(&self.read).await?;
+        Ok(Counters {
+            open: rows::get(&r, "open")?,
+            awaiting_response: rows::get(&r, "awaiting_response")?,
+            escalated: rows::get(&r, "escalated")?,
+            overdue_follow_ups: rows::get(&r, "overdue_follow_ups")?,
+        })
+    }
+
+    /// Active users of a scope with their capacity and open items now.
+    pub(crate) async fn analytics_workload(&self, company: Uuid, scope: AnalyticsScope) -> StoreResult<Vec<AgentLoad>> {
+        let mut qb = QueryBuilder::<Db>::new(format!(
+            "SELECT u.id, u.full_name, u.team_id, u.capacity, (SELECT count(*) FROM crm_communication_logs l \
+             WHERE l.company_id = u.company_id AND l.assigned_to_user_id = u.id AND {} AND l.status IN {OPEN_STATUSES}) AS active \
+             FROM users u WHERE u.is_active AND u.company_id = ",
+            dialect::LIVE
+        ));
+        qb.push_bind(company);
+        match scope {
+            AnalyticsScope::Company => {}
+            AnalyticsScope::Team(t) => {
+                qb.push(" AND u.team_id = ").push_bind(t);
+            }
+            AnalyticsScope::User(u) => {
+                qb.push(" AND u.id = ").push_bind(u);
+            }
+        }
+        qb.push(" ORDER BY u.full_name, u.id");
+        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| {
+                Ok(AgentLoad {
+                    user_id: rows::get(r, "id")?,
+                    full_name: rows::get(r, "full_name")?,
+                    team_id: rows::get(r, "team_id")?,
+                    capacity: i64::from(rows::get::<i32>(r, "capacity")?),
+                    active: rows::get(r, "active")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Recomputes the hours of a period from the logs and lists where the rollup differs; with
+    /// `repair`, rewrites those hours from the logs.
+    pub(crate) async fn analytics_verify(&self, company: Uuid, period: Period, repair: bool) -> StoreResult<Vec<RollupMismatch>> {
+        let all = [
+            Dimension::Team,
+            Dimension::User,
+            Dimension::CommunicationType,
+            Dimension::Channel,
+            Dimension::Direction,
+            Dimension::Status,
+        ];
+        // Whole hours covering the period.
+        let since = time_fmt::normalize(period.since).replace_minute(0).and_then(|t| t.replace_second(0)).and_then(|t| t.replace_nanosecond(0)).map_err(|_| StoreError::Other("hour".into()))?;
+        let until = period.until;
+        let q = |from_logs| MeasureQuery {
+            period: Period { since, until: hour_ceiling(until) },
+            scope: AnalyticsScope::Company,
+            filters: AnalyticsQuery::default(),
+            group_by: all.to_vec(),
+            from_logs,
+        };
+        let fold = |slots: Vec<SlotMeasures>| {
+            let mut m: BTreeMap<(String, String), Measures> = BTreeMap::new();
+            for s in slots {
+                let hour = time_fmt::normalize(s.slot).replace_minute(0).unwrap_or(s.slot);
+                let k = s.keys.iter().map(|k| k.as_deref().unwrap_or("-")).collect::<Vec<_>>().join("/");
+                m.entry((DbTime::from(hour).to_sqlite_text().unwrap_or_default(), k)).or_default().add(&s.measures);
+            }
+            m
+        };
+        let rollup = fold(self.analytics_measures(company, &q(false)).await?);
+        let logs = fold(self.analytics_measures(company, &q(true)).await?);
+        let mut out = Vec::new();
+        for key in rollup.keys().chain(logs.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (a, b) = (rollup.get(key).copied().unwrap_or_default(), logs.get(key).copied().unwrap_or_default());
+            if !a.same_as(&b) {
+                out.push(RollupMismatch { hour: key.0.clone(), key: key.1.clone(), rollup: a, logs: b });
+            }
+        }
+        if repair && !out.is_empty() {
+            self.rebuild_rollup(company, since, hour_ceiling(until)).await?;
+        }
+        Ok(out)
+    }
+
+    /// Rewrites the rollup of `[since, until)` (whole hours) from the logs.
+    async fn rebuild_rollup(&self, company: Uuid, since: OffsetDateTime, until: OffsetDateTime) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM analytics_hourly WHERE company_id = $1 AND bucket >= $2 AND bucket < $3")
+            .bind(company)
+            .bind(DbTime::from(since))
+            .bind(DbTime::from(until))
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "INSERT INTO analytics_hourly (company_id, bucket, team_id, user_id, communication_type, channel, direction, status, \
+             logs, duration_seconds, timed, answered, missed, positive, neutral, negative, scored, sentiment_sum, follow_ups, \
+             follow_ups_completed, follow_ups_overdue, rated, satisfaction_sum) \
+             SELECT l.company_id, {}, coalesce(l.team_id, $4), coalesce(l.assigned_to_user_id, $4), l.communication_type, l.channel, \
+             l.direction, l.status, {LOG_MEASURES} FROM crm_communication_logs l WHERE l.company_id = $1 AND {} \
+             AND l.start_time >= $2 AND l.start_time < $3 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8",
+            dialect::HOUR_SLOT,
+            dialect::LIVE
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(DbTime::from(since))
+            .bind(DbTime::from(until))
+            .bind(Uuid::nil())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn analytics_settings(&self, company: Uuid) -> StoreResult<AnalyticsSettings> {
+        let row = sqlx::query("SELECT settings FROM analytics_settings WHERE company_id = $1")
+            .bind(company)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some(row) = row else { return Ok(AnalyticsSettings::default()) };
+        let settings: Json<Value> = row.try_get("settings")?;
+        serde_json::from_value(settings.0).map_err(|_| StoreError::corrupt("analytics_settings"))
+    }
+
+    /// Saves a company's analytics settings (checked by the caller), audited.
+    pub(crate) async fn set_analytics_settings(&self, scope: &Scope, settings: &AnalyticsSettings) -> StoreResult<AnalyticsSettings> {
+        settings.validate()?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO analytics_settings (company_id, settings, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (company_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+        )
+        .bind(scope.company_id())
+        .bind(Json(settings))
+        .bind(DbTime::from(time_fmt::now()))
+        .execute(&mut *tx)
+        .await?;
+        audit::record(&mut tx, scope, "update", "analytics_settings", None, json!({"settings": settings})).await?;
+        tx.commit().await?;
+        Ok(settings.clone())
+    }
+
+    /// Records (or clears) a visible log's customer-satisfaction score (1–5).
+    pub(crate) async fn set_satisfaction(&self, scope: &Scope, id: Uuid, score: Option<i32>) -> StoreResult<CommunicationLog> {
+        if score.is_some_and(|s| !(1..=5).contains(&s)) {
+            return Err(StoreError::invalid("score", "out_of_range", "a satisfaction score is from 1 to 5"));
+        }
+        let mut tx: Tx = self.begin_write().await?;
+        let before = logs::fetch(&mut tx, scope, id, true).await?;
+        let now = time_fmt::now();
+        sqlx::query("UPDATE crm_communication_logs SET satisfaction_score = $1, updated_at = $2 WHERE company_id = $3 AND id = $4")
+            .bind(score)
+            .bind(DbTime::from(now))
+            .bind(scope.company_id())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let changes = json!({"satisfaction_score": {"from": before.satisfaction_score, "to": score}});
+        audit::record(&mut tx, scope, "update", "communication_log", Some(id), changes.clone()).await?;
+        let after = CommunicationLog { satisfaction_score: score, updated_at: now, ..before };
+        audit::emit(&mut tx, scope.company_id(), "communication.updated", id, logs::event(&after, json!({"changes": changes}))).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+/// The first whole hour at or after `t`.
+fn hour_ceiling(t: OffsetDateTime) -> OffsetDateTime {
+    let t = time_fmt::normalize(t);
+    let floor = t.replace_minute(0).and_then(|x| x.replace_second(0)).and_then(|x| x.replace_nanosecond(0)).unwrap_or(t);
+    if floor == t { t } else { floor + time::Duration::hours(1) }
+}

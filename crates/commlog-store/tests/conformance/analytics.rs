@@ -1,0 +1,278 @@
+//! The analytics rollup: every write path keeps it equal to the logs (creation, edits of each
+//! counted field, reassignment, moves in time, deletion, processing write-back), the hourly
+//! measures answer with the same figures as the logs, scopes and filters narrow them, and
+//! `analytics_verify` finds (and repairs) a rollup that drifted.
+
+use crate::fixtures::{company, create, patch, user};
+use crate::harness::TestDb;
+use anyhow::Result;
+use commlog_domain::Role;
+use commlog_domain::analytics::{
+    AnalyticsQuery, AnalyticsScope, Dimension, MeasureQuery, Measures, Period,
+};
+use serde_json::json;
+use time::macros::datetime;
+use uuid::Uuid;
+
+fn all_time() -> Period {
+    Period {
+        since: datetime!(2000-01-01 0:00 UTC),
+        until: datetime!(2100-01-01 0:00 UTC),
+    }
+}
+
+/// Sums the measures of a company in a scope, from the rollup or from the logs.
+async fn sum(
+    db: &TestDb,
+    company: Uuid,
+    scope: AnalyticsScope,
+    from_logs: bool,
+) -> Result<Measures> {
+    let q = MeasureQuery {
+        period: all_time(),
+        scope,
+        filters: AnalyticsQuery::default(),
+        group_by: vec![],
+        from_logs,
+    };
+    let mut total = Measures::default();
+    for s in db.analytics_measures(company, &q).await? {
+        total.add(&s.measures);
+    }
+    Ok(total)
+}
+
+async fn every_write_keeps_the_rollup_equal_to_the_logs(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    let team = crate::fixtures::team(db, &acme.admin, "Red").await?;
+    let rep = user(db, &acme.admin, Role::SalesRep, Some(team), 10)
+        .await?
+        .0
+        .id;
+    let answered = create(
+        db,
+        &acme.admin,
+        json!({"call_outcome": "answered", "duration_seconds": 120, "assigned_to_user_id": rep}),
+    )
+    .await?;
+    let missed = create(
+        db,
+        &acme.admin,
+        json!({"call_outcome": "no_answer", "sentiment": "negative", "sentiment_score": -0.5}),
+    )
+    .await?;
+    let later = create(
+        db,
+        &acme.admin,
+        json!({"start_time": "2026-03-02T15:30:00Z", "requires_follow_up": true,
+        "follow_up_date": "2026-03-09T10:00:00Z", "follow_up_status": "pending"}),
+    )
+    .await?;
+    let m = sum(db, acme.id, AnalyticsScope::Company, false).await?;
+    assert_eq!(
+        (m.logs, m.answered, m.missed, m.negative, m.follow_ups),
+        (3, 1, 1, 1, 1)
+    );
+    assert_eq!((m.duration_seconds, m.timed), (120, 1));
+    assert!((m.sentiment_sum + 0.5).abs() < 1e-9);
+
+    // Each counted field moves the figures; so does a move in time and a reassignment.
+    db.update_log(
+        &acme.admin,
+        later.id,
+        patch(json!({"follow_up_status": "completed"})),
+    )
+    .await?;
+    db.update_log(&acme.admin, missed.id, patch(json!({"start_time": "2026-02-01T08:00:00Z", "sentiment": "positive", "sentiment_score": 0.4}))).await?;
+    db.update_log(
+        &acme.admin,
+        answered.id,
+        patch(json!({"assigned_to_user_id": null, "status": "resolved"})),
+    )
+    .await?;
+    db.set_satisfaction(&acme.admin, answered.id, Some(5))
+        .await?;
+    let m = sum(db, acme.id, AnalyticsScope::Company, false).await?;
+    assert_eq!(
+        (
+            m.logs,
+            m.follow_ups_completed,
+            m.negative,
+            m.positive,
+            m.rated,
+            m.satisfaction_sum
+        ),
+        (3, 1, 0, 1, 1, 5)
+    );
+    // The completion is stamped for the time a follow-up takes.
+    let done = db.get_log(&acme.admin, later.id).await?;
+    assert!(done.requires_follow_up);
+    assert_eq!(
+        sum(db, acme.id, AnalyticsScope::User(rep), false)
+            .await?
+            .logs,
+        0,
+        "reassigned away"
+    );
+
+    db.delete_log(&acme.admin, missed.id).await?;
+    let m = sum(db, acme.id, AnalyticsScope::Company, false).await?;
+    assert_eq!((m.logs, m.positive), (2, 0), "a deleted log counts no more");
+    assert!(
+        m.same_as(&sum(db, acme.id, AnalyticsScope::Company, true).await?),
+        "rollup {m:?}"
+    );
+    assert!(
+        db.analytics_verify(acme.id, all_time(), false)
+            .await?
+            .is_empty()
+    );
+
+    // Another company's figures are its own.
+    let other = company(db, "Other").await?;
+    assert_eq!(
+        sum(db, other.id, AnalyticsScope::Company, false)
+            .await?
+            .logs,
+        0
+    );
+    Ok(())
+}
+
+async fn hours_dimensions_and_scopes(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    let team = crate::fixtures::team(db, &acme.admin, "Red").await?;
+    let rep = user(db, &acme.admin, Role::SalesRep, Some(team), 10)
+        .await?
+        .0
+        .id;
+    create(
+        db,
+        &acme.admin,
+        json!({"start_time": "2026-03-01T10:05:00Z", "assigned_to_user_id": rep}),
+    )
+    .await?;
+    create(db, &acme.admin, json!({"start_time": "2026-03-01T10:55:00Z", "channel": "email", "communication_type": "email",
+        "participants": [{"role": "from", "email": "a@b.example"}]})).await?;
+    create(
+        db,
+        &acme.admin,
+        json!({"start_time": "2026-03-01T11:20:00Z"}),
+    )
+    .await?;
+    let q = |group_by: Vec<Dimension>, scope, from_logs| MeasureQuery {
+        period: Period {
+            since: datetime!(2026-03-01 10:00 UTC),
+            until: datetime!(2026-03-01 12:00 UTC),
+        },
+        scope,
+        filters: AnalyticsQuery::default(),
+        group_by,
+        from_logs,
+    };
+    let hours = db
+        .analytics_measures(
+            acme.id,
+            &q(vec![Dimension::Channel], AnalyticsScope::Company, false),
+        )
+        .await?;
+    let mut seen: Vec<(time::OffsetDateTime, Option<String>, i64)> = hours
+        .iter()
+        .map(|s| (s.slot, s.keys[0].clone(), s.measures.logs))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![
+            (datetime!(2026-03-01 10:00 UTC), Some("email".into()), 1),
+            (datetime!(2026-03-01 10:00 UTC), Some("phone".into()), 1),
+            (datetime!(2026-03-01 11:00 UTC), Some("phone".into()), 1),
+        ]
+    );
+    // From the logs, in quarter hours.
+    let quarters = db
+        .analytics_measures(acme.id, &q(vec![], AnalyticsScope::Company, true))
+        .await?;
+    let mut slots: Vec<time::OffsetDateTime> = quarters.iter().map(|s| s.slot).collect();
+    slots.sort();
+    assert_eq!(
+        slots,
+        vec![
+            datetime!(2026-03-01 10:00 UTC),
+            datetime!(2026-03-01 10:45 UTC),
+            datetime!(2026-03-01 11:15 UTC)
+        ]
+    );
+    // Scopes: the rep's one log, the team's (the rep's team), the unassigned none for a user.
+    let count = |v: Vec<commlog_domain::analytics::SlotMeasures>| {
+        v.iter().map(|s| s.measures.logs).sum::<i64>()
+    };
+    assert_eq!(
+        count(
+            db.analytics_measures(acme.id, &q(vec![], AnalyticsScope::User(rep), false))
+                .await?
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            db.analytics_measures(acme.id, &q(vec![], AnalyticsScope::Team(team), false))
+                .await?
+        ),
+        1
+    );
+    let by_user = db
+        .analytics_measures(
+            acme.id,
+            &q(vec![Dimension::User], AnalyticsScope::Company, false),
+        )
+        .await?;
+    assert!(by_user.iter().any(|s| s.keys[0] == Some(rep.to_string())));
+    assert!(
+        by_user.iter().any(|s| s.keys[0].is_none()),
+        "unassigned logs have no user"
+    );
+    Ok(())
+}
+
+async fn verify_finds_and_repairs_drift(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    for _ in 0..3 {
+        create(db, &acme.admin, json!({})).await?;
+    }
+    // Corrupt the rollup behind the store's back.
+    raw_sql(db, "UPDATE analytics_hourly SET logs = logs + 5").await?;
+    let found = db.analytics_verify(acme.id, all_time(), true).await?;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].rollup.logs, found[0].logs.logs), (8, 3));
+    assert!(
+        db.analytics_verify(acme.id, all_time(), false)
+            .await?
+            .is_empty(),
+        "repaired"
+    );
+    assert_eq!(
+        sum(db, acme.id, AnalyticsScope::Company, false).await?.logs,
+        3
+    );
+    Ok(())
+}
+
+/// Runs SQL on the test database directly, as an operator's mistake would.
+async fn raw_sql(db: &TestDb, sql: &'static str) -> Result<()> {
+    use sqlx::Connection;
+    if db.url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await?;
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await?;
+        sqlx::raw_sql(sql).execute(&mut c).await?;
+    }
+    Ok(())
+}
+
+conformance!(
+    every_write_keeps_the_rollup_equal_to_the_logs,
+    hours_dimensions_and_scopes,
+    verify_finds_and_repairs_drift,
+);
