@@ -121,6 +121,11 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         steps: Vec<String>,
     },
+    /// The analytics rollup.
+    Analytics {
+        #[command(subcommand)]
+        command: AnalyticsCommand,
+    },
     /// Local models for transcription and embeddings.
     Models {
         #[command(subcommand)]
@@ -224,6 +229,25 @@ pub enum AuditCommand {
     },
     /// Chain entries not yet sealed (`serve` does this continuously).
     Seal,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AnalyticsCommand {
+    /// Recompute a period from the logs and compare it with the rollup; exits non-zero on a
+    /// difference (after rewriting the differing period from the logs with --repair).
+    Verify {
+        /// One company; default every company.
+        #[arg(long)]
+        company_id: Option<Uuid>,
+        /// Default: the beginning of time.
+        #[arg(long, value_parser = parse_rfc3339)]
+        since: Option<time::OffsetDateTime>,
+        /// Default: now.
+        #[arg(long, value_parser = parse_rfc3339)]
+        until: Option<time::OffsetDateTime>,
+        #[arg(long)]
+        repair: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -551,6 +575,42 @@ pub async fn run(cli: Cli) -> Result<()> {
                 eprintln!("queued {queued} of {}", ids.len());
             }
             println!("{}", serde_json::json!({"queued": queued, "steps": steps}));
+            Ok(())
+        }
+        Command::Analytics {
+            command:
+                AnalyticsCommand::Verify {
+                    company_id,
+                    since,
+                    until,
+                    repair,
+                },
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let companies = match company_id {
+                Some(id) => vec![id],
+                None => store.company_ids().await?,
+            };
+            let period = commlog_domain::analytics::Period {
+                since: since.unwrap_or(time::macros::datetime!(1970-01-01 0:00 UTC)),
+                // An hour ahead: logs may be dated slightly in the future.
+                until: until
+                    .unwrap_or_else(|| commlog_domain::time_fmt::now() + time::Duration::hours(1)),
+            };
+            let mut differing = 0;
+            let mut results = Vec::new();
+            for company in companies {
+                let mismatches = store.analytics_verify(company, period, repair).await?;
+                differing += mismatches.len();
+                results.push(serde_json::json!({"company_id": company, "mismatches": mismatches}));
+            }
+            println!(
+                "{}",
+                serde_json::json!({"ok": differing == 0, "repaired": repair && differing > 0, "companies": results})
+            );
+            if differing > 0 {
+                return Err(anyhow!("{differing} rollup rows differ from the logs"));
+            }
             Ok(())
         }
         Command::Models {

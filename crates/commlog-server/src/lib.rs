@@ -3,6 +3,7 @@
 //! company and user creation, seeding, OpenAPI export).
 #![forbid(unsafe_code)]
 
+pub mod analytics;
 pub mod api;
 pub mod attach;
 pub mod auth;

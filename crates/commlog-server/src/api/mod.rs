@@ -2,6 +2,7 @@
 //! them (body limits, rate limits, CORS, security headers, request ids, tracing, JSON errors
 //! for unknown routes).
 
+pub mod analytics;
 pub mod attachments;
 pub mod email;
 pub mod integrations;
@@ -46,6 +47,7 @@ use utoipa_axum::routes;
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
         (name = "email", description = "E-mail captured from uploads, imports and the forwarding address"),
         (name = "capture", description = "Calls and messages captured from telephony and messaging providers"),
+        (name = "analytics", description = "Reports by role scope with drill-down filters and CSV export, live counters, SLA and cost settings"),
         (name = "processing", description = "Automatic processing: transcription, sentiment, topics, PII, categories, follow-ups and escalation"),
         (name = "health", description = "Probes"),
     )
@@ -271,6 +273,19 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(processing::get_log_processing))
         .routes(routes!(processing::list_key_topics))
+        .routes(routes!(analytics::analytics_volume))
+        .routes(routes!(analytics::analytics_response_times))
+        .routes(routes!(analytics::analytics_channels))
+        .routes(routes!(analytics::analytics_sentiment))
+        .routes(routes!(analytics::analytics_follow_ups))
+        .routes(routes!(analytics::analytics_productivity))
+        .routes(routes!(analytics::analytics_business))
+        .routes(routes!(analytics::analytics_counters))
+        .routes(routes!(
+            analytics::get_analytics_settings,
+            analytics::put_analytics_settings
+        ))
+        .routes(routes!(analytics::put_satisfaction))
         .routes(routes!(processing::reprocess_communication_log))
         .routes(routes!(
             processing::list_escalation_rules,

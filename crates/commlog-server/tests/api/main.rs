@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod analytics;
 mod attachments;
 mod auth;
 mod capture;

@@ -187,6 +187,7 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "put" if path.starts_with("/api/escalation-rules/") => {
             Some(json!({"name": "Other", "rule": {"keywords": ["x"]}}))
         }
+        "put" if path.ends_with("/satisfaction/") => Some(json!({"score": 4})),
         "put" => Some(call_body(json!({}))),
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
