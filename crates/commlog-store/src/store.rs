@@ -389,6 +389,8 @@ delegate! {
     /// Uses up one recovery code (by hash); false when it does not exist.
     fn use_recovery_code(&self, company_id: Uuid, user_id: Uuid, hash: &str) -> StoreResult<bool> => company_id;
     fn set_mfa_policy(&self, scope: &Scope, roles: &[Role]) -> StoreResult<Company> => scope;
+    /// Moves the company to another IANA time zone.
+    fn set_company_timezone(&self, scope: &Scope, timezone: &str) -> StoreResult<Company> => scope;
     fn create_api_token(&self, scope: &Scope, new: &NewApiToken) -> StoreResult<ApiToken> => scope;
     fn list_api_tokens(&self, scope: &Scope) -> StoreResult<Vec<ApiToken>> => scope;
     fn revoke_api_token(&self, scope: &Scope, id: Uuid) -> StoreResult<()> => scope;

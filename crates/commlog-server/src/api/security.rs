@@ -100,10 +100,15 @@ pub async fn reset_user_mfa(
 #[serde(deny_unknown_fields)]
 pub struct CompanySecurity {
     /// Roles that must use a second factor (the blueprint asks it of representatives and up).
-    pub mfa_required_roles: Vec<Role>,
+    #[serde(default)]
+    pub mfa_required_roles: Option<Vec<Role>>,
+    /// The company's IANA time zone (e.g. `Europe/Berlin`): where its days, weeks and
+    /// business hours begin and end in reports and follow-up dates.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
-/// Set the company's MFA policy (admins).
+/// Set the company's MFA policy and time zone (admins).
 #[utoipa::path(patch, path = "/api/company/", tag = "security", request_body = CompanySecurity,
     responses((status = 200, body = Company), (status = 403, body = ErrorBody)), security(("bearer" = [])))]
 pub async fn update_company_security(
@@ -112,11 +117,13 @@ pub async fn update_company_security(
     ApiJson(req): ApiJson<CompanySecurity>,
 ) -> ApiResult<Json<Company>> {
     auth.require(Permission::ManageUsers)?;
-    Ok(Json(
-        app.store
-            .set_mfa_policy(&auth.scope, &req.mfa_required_roles)
-            .await?,
-    ))
+    if let Some(tz) = &req.timezone {
+        app.store.set_company_timezone(&auth.scope, tz).await?;
+    }
+    if let Some(roles) = &req.mfa_required_roles {
+        app.store.set_mfa_policy(&auth.scope, roles).await?;
+    }
+    Ok(Json(app.store.get_company(&auth.scope).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -137,6 +137,27 @@ impl Engine<Db> {
         rows::company(&row)
     }
 
+    /// Moves the company to another IANA time zone. Reports bucket days in it from then on;
+    /// nothing stored needs recomputing (the rollup keeps UTC hours).
+    pub(crate) async fn set_company_timezone(&self, scope: &Scope, timezone: &str) -> StoreResult<Company> {
+        let timezone = timezone.trim();
+        if commlog_domain::buckets::parse_zone(timezone).is_none() {
+            return Err(StoreError::invalid("timezone", "unknown_timezone", "an IANA time zone such as Europe/Berlin"));
+        }
+        let before = self.get_company(scope).await?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE companies SET timezone = $1, updated_at = $2 WHERE id = $3")
+            .bind(timezone)
+            .bind(DbTime::from(time_fmt::now()))
+            .bind(scope.company_id())
+            .execute(&mut *tx)
+            .await?;
+        let changes = json!({"timezone": {"from": before.timezone, "to": timezone}});
+        audit::record(&mut tx, scope, "update", "company", Some(scope.company_id()), changes).await?;
+        tx.commit().await?;
+        self.get_company(scope).await
+    }
+
     pub(crate) async fn login_user(&self, email: &str) -> StoreResult<Option<LoginUser>> {
         let sql = format!(
             "SELECT {}, password_hash, failed_logins, locked_until, mfa_enabled, mfa_secret FROM users WHERE email = $1",
