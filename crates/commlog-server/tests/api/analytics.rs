@@ -101,10 +101,28 @@ async fn rollup_matches_logs(app: &TestApp, company: Uuid) {
     );
 }
 
-/// Moves the test's only company "Alpha" to Berlin time (there is no endpoint for it yet).
-async fn berlin(app: &TestApp) {
-    app.raw_sql("UPDATE companies SET timezone = 'Europe/Berlin' WHERE name = 'Alpha'")
+/// Moves a company to Berlin time, as its administrator would.
+async fn berlin(app: &TestApp, a: &Company) {
+    let r = app
+        .patch(
+            "/api/company/",
+            &a.admin,
+            json!({"timezone": "Europe/Berlin"}),
+        )
         .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["timezone"], "Europe/Berlin");
+    let r = app
+        .patch(
+            "/api/company/",
+            &a.admin,
+            json!({"timezone": "Mars/Olympus"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "timezone".to_owned())
+    );
 }
 
 /// Local days of Europe/Berlin across both changes of 2026: the spring day has 23 hours, the
@@ -112,7 +130,7 @@ async fn berlin(app: &TestApp) {
 /// figure's filter lists exactly the logs it counts.
 async fn local_days_across_daylight_saving(app: &TestApp) {
     let a = app.company("Alpha").await;
-    berlin(app).await;
+    berlin(app, &a).await;
     let t = &a.admin;
     // Spring: 28 March 23:30 CET; 29 March 00:30 CET; 29 March 23:30 CEST; 30 March 00:30 CEST.
     log_at(
@@ -487,7 +505,7 @@ async fn edits_reassignment_deletion_and_scoping(app: &TestApp) {
 /// Without the calendar the first waited 66 wall-clock hours.
 async fn response_times_in_business_hours(app: &TestApp) {
     let a = app.company("Alpha").await;
-    berlin(app).await;
+    berlin(app, &a).await;
     let t = &a.admin;
     let calendar = json!({"working_days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00", "holidays": ["2026-12-25"]});
     let settings = json!({"calendar": calendar, "sla_targets": [{"channel": "email", "first_response_seconds": 14400}],
@@ -777,7 +795,97 @@ async fn sentiment_and_follow_ups(app: &TestApp) {
     rollup_matches_logs(app, a.id).await;
 }
 
+/// Captured mail that arrives late counts on the day it was written, and a captured reply's
+/// wait is a response time.
+async fn late_captured_mail_counts_on_its_own_day(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let me = app.get("/api/auth/me", &a.admin).await.body["email"]
+        .as_str()
+        .expect("email")
+        .to_owned();
+    let import = |name: &'static str, m: String| {
+        let token = a.admin.clone();
+        async move {
+            let r = app
+                .send(crate::email::upload(&token, name, m.as_bytes()))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    };
+    let question = crate::email::message(
+        &[
+            ("Message-ID", "<q1@globex.test>"),
+            ("From", "Ann <ann@globex.test>"),
+            ("To", &me),
+            ("Subject", "Invoice"),
+            ("Date", "Tue, 10 Nov 2026 09:00:00 +0000"),
+        ],
+        "Where is my invoice?\r\n",
+    );
+    let reply = crate::email::message(
+        &[
+            ("Message-ID", "<r1@us.test>"),
+            ("In-Reply-To", "<q1@globex.test>"),
+            ("From", &me),
+            ("To", "ann@globex.test"),
+            ("Subject", "Re: Invoice"),
+            ("Date", "Tue, 10 Nov 2026 11:00:00 +0000"),
+        ],
+        "It is attached.\r\n",
+    );
+    import("q1.eml", question).await;
+    import("r1.eml", reply).await;
+    let late = crate::email::message(
+        &[
+            ("Message-ID", "<old@globex.test>"),
+            ("From", "Ann <ann@globex.test>"),
+            ("To", &me),
+            ("Subject", "Last week"),
+            ("Date", "Tue, 03 Nov 2026 15:00:00 +0000"),
+        ],
+        "Written last week, delivered today.\r\n",
+    );
+    import("old.eml", late).await;
+
+    let period = "since=2026-11-01T00:00:00Z&until=2026-11-15T00:00:00Z";
+    let r = app
+        .get(
+            &format!("/api/analytics/volume/?{period}&group_by=direction"),
+            &a.admin,
+        )
+        .await;
+    assert_eq!(r.body["source"], "rollup");
+    assert_eq!(
+        series(&r, "direction"),
+        vec![
+            s("2026-11-03 inbound 1"),
+            s("2026-11-10 inbound 1"),
+            s("2026-11-10 outbound 1")
+        ]
+    );
+    let r = app
+        .get(
+            &format!("/api/analytics/response-times/?{period}"),
+            &a.admin,
+        )
+        .await;
+    let overall = rows(&r, "overall")[0].clone();
+    assert_eq!(
+        (
+            overall["first_response_count"].as_i64(),
+            overall["first_response_p50_seconds"].as_i64()
+        ),
+        (Some(1), Some(7_200))
+    );
+    assert_eq!(
+        overall["waiting"], 1,
+        "last week's message is still unanswered"
+    );
+    rollup_matches_logs(app, a.id).await;
+}
+
 both!(
+    late_captured_mail_counts_on_its_own_day,
     local_days_across_daylight_saving,
     edits_reassignment_deletion_and_scoping,
     response_times_in_business_hours,

@@ -9,7 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
 
-fn upload(token: &str, name: &str, data: &[u8]) -> Request<Body> {
+pub(crate) fn upload(token: &str, name: &str, data: &[u8]) -> Request<Body> {
     let boundary = "commlogmailboundary42";
     let mut body = Vec::new();
     body.extend_from_slice(
@@ -30,7 +30,7 @@ fn upload(token: &str, name: &str, data: &[u8]) -> Request<Body> {
         .expect("request")
 }
 
-fn message(headers: &[(&str, &str)], body: &str) -> String {
+pub(crate) fn message(headers: &[(&str, &str)], body: &str) -> String {
     let mut m = String::new();
     for (k, v) in headers {
         m.push_str(&format!("{k}: {v}\r\n"));
