@@ -27,6 +27,8 @@ macro_rules! engine_modules {
         mod customers;
         #[path = "../engine/email.rs"]
         mod email;
+        #[path = "../engine/events.rs"]
+        mod events;
         #[path = "../engine/identity.rs"]
         mod identity;
         #[path = "../engine/jobs.rs"]
@@ -82,7 +84,8 @@ pub use scope::{RequestMeta, Scope};
 pub use store::{
     AuditBreak, AuditVerification, Backend, CaptureRecord, CapturedEvent, ConnectOptions,
     CreatedCompany, CreatedLog, LogPage, LoginUser, NewApiToken, NewCaptureEvent, NewCompany,
-    NewSession, NewUserRecord, Rotation, SeedLog, SeedParticipant, Store, WebhookChannel,
+    NewSession, NewUserRecord, PublishedEvent, Rotation, SeedLog, SeedParticipant, Store,
+    WebhookChannel,
 };
 pub use tenant::Tenant;
 

@@ -236,6 +236,36 @@ pub struct NewUserRecord {
     pub is_compliance: bool,
 }
 
+/// An event of the outbox once published: numbered per company (`seq`, what a reconnecting
+/// client resumes from) and globally (`publish_order`, what server processes tail).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PublishedEvent {
+    pub company_id: Uuid,
+    pub seq: i64,
+    pub publish_order: i64,
+    pub event_type: String,
+    /// The log (or other record) the event is about.
+    pub aggregate_id: Uuid,
+    pub payload: serde_json::Value,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// Wakes a process when another one published events (PostgreSQL `LISTEN`).
+pub struct EventListener(sqlx::postgres::PgListener);
+
+impl EventListener {
+    /// Waits for the next notice; an error means the connection was lost (and is retried by
+    /// the next call).
+    pub async fn recv(&mut self) -> StoreResult<()> {
+        self.0.recv().await?;
+        Ok(())
+    }
+}
+
+/// The channel published events are announced on.
+const EVENTS_CHANNEL: &str = "commlog_events";
+
 /// The persistence of one Commlog deployment.
 pub enum Store {
     Postgres(Engine<sqlx::Postgres>),
@@ -261,6 +291,30 @@ impl Store {
             Self::Postgres(_) => Backend::Postgres,
             Self::Sqlite(_) => Backend::Sqlite,
         }
+    }
+
+    /// Listens for published events of other processes (PostgreSQL); `None` on SQLite, where
+    /// one process owns the database.
+    pub async fn event_listener(&self) -> StoreResult<Option<EventListener>> {
+        match self {
+            Self::Postgres(e) => {
+                let mut l = sqlx::postgres::PgListener::connect_with(&e.read).await?;
+                l.listen(EVENTS_CHANNEL).await?;
+                Ok(Some(EventListener(l)))
+            }
+            Self::Sqlite(_) => Ok(None),
+        }
+    }
+
+    /// Announces newly published events to every listening process (PostgreSQL).
+    pub async fn notify_events(&self) -> StoreResult<()> {
+        if let Self::Postgres(e) = self {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(EVENTS_CHANNEL)
+                .execute(&e.write)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Closes every connection (tests drop their databases afterwards).
@@ -458,6 +512,13 @@ delegate! {
     fn set_analytics_settings(&self, scope: &Scope, settings: &commlog_domain::analytics::AnalyticsSettings) -> StoreResult<commlog_domain::analytics::AnalyticsSettings> => scope;
     /// Records or clears a visible log's satisfaction score (1–5).
     fn set_satisfaction(&self, scope: &Scope, id: Uuid, score: Option<i32>) -> StoreResult<CommunicationLog> => scope;
+    /// Numbers and publishes waiting outbox events (every company's).
+    fn publish_events(&self, limit: i64) -> StoreResult<Vec<PublishedEvent>> => crate::Tenant::All;
+    fn events_after(&self, publish_order: i64, limit: i64) -> StoreResult<Vec<PublishedEvent>> => crate::Tenant::All;
+    fn last_publish_order(&self) -> StoreResult<i64> => crate::Tenant::All;
+    /// A company's published events after `seq` (replay for a reconnecting client).
+    fn company_events_since(&self, company_id: Uuid, seq: i64, limit: i64) -> StoreResult<Vec<PublishedEvent>> => company_id;
+    fn last_company_seq(&self, company_id: Uuid) -> StoreResult<i64> => company_id;
     /// Notes that a captured e-mail was seen in a mailbox.
     fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
     fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;

@@ -745,6 +745,6 @@ pub(super) fn event(l: &CommunicationLog, extra: Value) -> Value {
         "id": l.id, "company_id": l.company_id, "communication_type": l.communication_type, "channel": l.channel,
         "direction": l.direction, "status": l.status, "priority": l.priority, "assigned_to_user_id": l.assigned_to_user_id,
         "created_by_user_id": l.created_by_user_id, "team_id": l.team_id, "customer_id": l.customer_id,
-        "watchers": l.watchers, "detail": extra,
+        "follow_up_assigned_to": l.follow_up_assigned_to, "watchers": l.watchers, "detail": extra,
     })
 }
