@@ -107,6 +107,7 @@ impl JwtKeys {
         let ttl = match typ {
             "refresh" => REFRESH_TTL_SECONDS,
             "mfa" => MFA_TTL_SECONDS,
+            "ws" => crate::events::ws::TICKET_TTL_SECONDS,
             _ => ACCESS_TTL_SECONDS,
         };
         let claims = Claims {

@@ -786,6 +786,7 @@ fn app_state(
         processing: Arc::new(crate::processing::Engines::new(Some(
             models_dir.to_path_buf(),
         ))),
+        events: Default::default(),
     })
 }
 
@@ -818,6 +819,7 @@ async fn serve(
     tokio::spawn(seal_audit_continuously(state.store.clone()));
     crate::capture::runner::spawn(state.clone());
     crate::capture::imap::spawn_supervisor(state.clone());
+    crate::events::spawn(&state);
     if let Some(addr) = smtp.bind {
         let listener = tokio::net::TcpListener::bind(addr)
             .await

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod crypto;
 pub mod email_import;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod http;
 pub mod import;

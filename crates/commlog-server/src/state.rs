@@ -23,6 +23,8 @@ pub struct AppState {
     pub mail_domain: String,
     /// The local models automatic processing runs on.
     pub processing: Arc<crate::processing::Engines>,
+    /// Publication and delivery of real-time events.
+    pub events: Arc<crate::events::EventHub>,
 }
 
 /// Size limits applied before anything is buffered or stored.

@@ -47,6 +47,7 @@ use utoipa_axum::routes;
         (name = "security", description = "Passwords, sessions, MFA policy, API tokens and the audit trail"),
         (name = "email", description = "E-mail captured from uploads, imports and the forwarding address"),
         (name = "capture", description = "Calls and messages captured from telephony and messaging providers"),
+        (name = "events", description = "Real-time events over a WebSocket, resumable by sequence number"),
         (name = "analytics", description = "Reports by role scope with drill-down filters and CSV export, live counters, SLA and cost settings"),
         (name = "processing", description = "Automatic processing: transcription, sentiment, topics, PII, categories, follow-ups and escalation"),
         (name = "health", description = "Probes"),
@@ -273,6 +274,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(processing::get_log_processing))
         .routes(routes!(processing::list_key_topics))
+        .routes(routes!(crate::events::ws::events_socket))
+        .routes(routes!(crate::events::ws::create_ws_ticket))
         .routes(routes!(analytics::analytics_volume))
         .routes(routes!(analytics::analytics_response_times))
         .routes(routes!(analytics::analytics_channels))
