@@ -105,6 +105,7 @@ async fn database_down_answers_503_with_retry_after() {
         processing: std::sync::Arc::new(commlog_server::processing::Engines::new(
             std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
         )),
+        events: Default::default(),
     };
     let router = commlog_server::api::router(state);
     let user = commlog_domain::User {

@@ -169,6 +169,7 @@ impl TestApp {
             processing: std::sync::Arc::new(commlog_server::processing::Engines::new(
                 std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
             )),
+            events: Default::default(),
         };
         Self {
             url,

@@ -10,6 +10,7 @@ mod cli;
 mod contract;
 mod email;
 mod errors;
+mod events;
 mod hardening;
 mod identity;
 mod imap;
