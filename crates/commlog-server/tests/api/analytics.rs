@@ -884,7 +884,61 @@ async fn late_captured_mail_counts_on_its_own_day(app: &TestApp) {
     rollup_matches_logs(app, a.id).await;
 }
 
+/// India is five and a half hours ahead of UTC: an hour of the rollup would straddle its
+/// midnight, so its days are counted from the logs, in quarter hours.
+async fn half_hour_zones_are_counted_from_the_logs(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let r = app
+        .patch(
+            "/api/company/",
+            &a.admin,
+            json!({"timezone": "Asia/Kolkata"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let t = &a.admin;
+    // 4 May 23:45 IST and 5 May 00:15 IST: half an hour apart, on two days.
+    log_at(
+        app,
+        t,
+        "call",
+        "phone",
+        "outbound",
+        "2026-05-04T18:15:00Z",
+        json!({}),
+    )
+    .await;
+    log_at(
+        app,
+        t,
+        "call",
+        "phone",
+        "outbound",
+        "2026-05-04T18:45:00Z",
+        json!({}),
+    )
+    .await;
+    let r = app
+        .get(
+            "/api/analytics/volume/?since=2026-05-03T18:30:00Z&until=2026-05-05T18:30:00Z",
+            t,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["source"], "logs");
+    assert_eq!(
+        series(&r, "channel"),
+        vec![s("2026-05-04 phone 1"), s("2026-05-05 phone 1")]
+    );
+    let days: Vec<&str> = rows(&r, "series")
+        .iter()
+        .map(|row| row["bucket_start"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(days, vec!["2026-05-03T18:30:00Z", "2026-05-04T18:30:00Z"]);
+}
+
 both!(
+    half_hour_zones_are_counted_from_the_logs,
     late_captured_mail_counts_on_its_own_day,
     local_days_across_daylight_saving,
     edits_reassignment_deletion_and_scoping,
