@@ -419,6 +419,34 @@ async fn edits_reassignment_deletion_and_scoping(app: &TestApp) {
     assert_eq!(phone["answer_rate"], 0.5);
     assert_eq!(phone["average_handle_seconds"], 300.0);
 
+    // Another team's work: the company counts it, the Support lead does not.
+    let other_team = app.team(&a, "Field").await;
+    let (rep4, _) = app.user(&a, Role::SalesRep, Some(other_team), 50).await;
+    log_at(
+        app,
+        t,
+        "email",
+        "email",
+        "inbound",
+        "2026-06-10T13:00:00Z",
+        json!({"assigned_to_user_id": rep4}),
+    )
+    .await;
+    let lead_agents = app
+        .get(
+            &format!("/api/analytics/productivity/?{period}"),
+            &lead_token,
+        )
+        .await;
+    let agents: Vec<&str> = rows(&lead_agents, "agent")
+        .iter()
+        .filter_map(|r| r["user_id"].as_str())
+        .collect();
+    assert!(
+        agents.contains(&rep1.to_string().as_str()) && !agents.contains(&rep4.to_string().as_str()),
+        "{agents:?}"
+    );
+
     // Scoping: the rep's own two logs, the team lead's four, another company's none.
     let volume = |token: String| async move {
         app.get(&format!("/api/analytics/volume/?{period}"), &token)
@@ -430,7 +458,7 @@ async fn edits_reassignment_deletion_and_scoping(app: &TestApp) {
     let team_figures = volume(lead_token.clone()).await;
     assert_eq!(team_figures.body["scope"], "team");
     assert_eq!(total(&team_figures), 4);
-    assert_eq!(total(&volume(a.admin.clone()).await), 4);
+    assert_eq!(total(&volume(a.admin.clone()).await), 5);
     let b = app.company("Beta").await;
     let theirs = volume(b.admin.clone()).await;
     assert_eq!(total(&theirs), 0, "{}", theirs.body);
