@@ -233,30 +233,48 @@ impl FromRequestParts<AppState> for Auth {
             Some(verified) => verified.0.clone(),
             None => state.jwt.verify(token, "access")?,
         };
-        let sid = claims
-            .sid
-            .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;
-        // Re-read on every request: a revoked session, a deactivated user or a changed role
-        // takes effect at once, not when the token expires.
-        let (user, _) = state
-            .store
-            .session_user(claims.cid, sid)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
-        let actor = Actor {
-            company_id: user.company_id,
-            user_id: user.id,
-            role: user.role,
-            team_id: user.team_id,
-            compliance: user.is_compliance,
-            limited_to: None,
-        };
+        let (actor, sid) = session_actor(state, &claims).await?;
         Ok(Auth {
             scope: Scope { actor, meta },
             session_id: Some(sid),
             store,
         })
     }
+}
+
+impl Auth {
+    /// The caller of a signed-in session, for front ends that authenticate otherwise (the web
+    /// app's cookies) and then share the API's handlers.
+    pub fn for_session(state: &AppState, actor: Actor, session_id: Uuid, meta: RequestMeta) -> Self {
+        Auth {
+            scope: Scope { actor, meta },
+            session_id: Some(session_id),
+            store: state.store.clone(),
+        }
+    }
+}
+
+/// The person behind a verified token of a session, and the session. Re-read on every
+/// request: a revoked session, a deactivated user or a changed role takes effect at once, not
+/// when the token expires.
+pub async fn session_actor(state: &AppState, claims: &Claims) -> Result<(Actor, Uuid), ApiError> {
+    let sid = claims
+        .sid
+        .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;
+    let (user, _) = state
+        .store
+        .session_user(claims.cid, sid)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+    let actor = Actor {
+        company_id: user.company_id,
+        user_id: user.id,
+        role: user.role,
+        team_id: user.team_id,
+        compliance: user.is_compliance,
+        limited_to: None,
+    };
+    Ok((actor, sid))
 }
 
 /// API tokens look like `clt_<id>_<secret>`: the id finds the row, the secret's hash must match.

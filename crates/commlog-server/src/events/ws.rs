@@ -101,22 +101,7 @@ async fn ticket_actor(app: &AppState, ticket: &str) -> ApiResult<Actor> {
     if !app.events.tickets.first_use(claims.jti, claims.exp) {
         return Err(ApiError::unauthorized("the ticket was used already"));
     }
-    let sid = claims
-        .sid
-        .ok_or_else(|| ApiError::unauthorized("the token is invalid or has expired"))?;
-    let (user, _) = app
-        .store
-        .session_user(claims.cid, sid)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
-    Ok(Actor {
-        company_id: user.company_id,
-        user_id: user.id,
-        role: user.role,
-        team_id: user.team_id,
-        compliance: user.is_compliance,
-        limited_to: None,
-    })
+    Ok(crate::auth::session_actor(app, &claims).await?.0)
 }
 
 /// The live event feed (WebSocket).
