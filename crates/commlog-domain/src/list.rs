@@ -37,6 +37,8 @@ pub struct LogListParams {
     /// `exact` for an exact total; by default counts stop at 1,000.
     pub count: Option<String>,
     pub communication_type: Option<CommunicationType>,
+    /// Any of several types, comma-separated (`sms,chat,message`).
+    pub communication_types: Option<String>,
     /// A channel code.
     pub channel: Option<String>,
     pub direction: Option<Direction>,
@@ -129,6 +131,19 @@ impl LogListParams {
     }
 
     /// Refuses values that parse but make no sense.
+    /// The types of `communication_types`, parsed (empty when not given); `None` when the
+    /// list names an unknown type or too many.
+    pub fn types(&self) -> Option<Vec<CommunicationType>> {
+        let Some(list) = self.communication_types.as_deref() else {
+            return Some(Vec::new());
+        };
+        let types: Vec<CommunicationType> = list
+            .split(',')
+            .map(|t| t.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        (!types.is_empty() && types.len() <= 8).then_some(types)
+    }
+
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         let mut e = ValidationErrors::new();
         if let Some(ps) = self.page_size
@@ -153,6 +168,13 @@ impl LogListParams {
                 "ordering",
                 "invalid",
                 "ordering must be one of start_time, -start_time, created_at, -created_at",
+            );
+        }
+        if self.types().is_none() {
+            e.add(
+                "communication_types",
+                "invalid",
+                "comma-separated communication types, e.g. sms,chat,message",
             );
         }
         if let Some(c) = &self.count

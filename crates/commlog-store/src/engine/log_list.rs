@@ -179,6 +179,15 @@ fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
         qb.push(" AND l.communication_type = ")
             .push_bind(v.as_str());
     }
+    let types = p.types().unwrap_or_default();
+    if !types.is_empty() {
+        qb.push(" AND l.communication_type IN (");
+        let mut list = qb.separated(", ");
+        for t in types {
+            list.push_bind(t.as_str());
+        }
+        qb.push(")");
+    }
     if let Some(v) = &p.channel {
         qb.push(" AND l.channel = ").push_bind(v.clone());
     }

@@ -77,6 +77,11 @@ async fn filters_return_exactly_their_rows(db: &TestDb) -> Result<()> {
         (json!({"channel": "whatsapp"}), set([])),
         (json!({"communication_type": "email"}), set([b.id])),
         (json!({"communication_type": "chat"}), set([d.id])),
+        (
+            json!({"communication_types": "sms,chat,message"}),
+            set([c.id, d.id]),
+        ),
+        (json!({"communication_types": "email"}), set([b.id])),
         (json!({"direction": "inbound"}), set([a.id, c.id])),
         (json!({"direction": "internal"}), set([d.id])),
         (json!({"status": "in_progress"}), set([b.id])),
