@@ -245,7 +245,12 @@ impl FromRequestParts<AppState> for Auth {
 impl Auth {
     /// The caller of a signed-in session, for front ends that authenticate otherwise (the web
     /// app's cookies) and then share the API's handlers.
-    pub fn for_session(state: &AppState, actor: Actor, session_id: Uuid, meta: RequestMeta) -> Self {
+    pub fn for_session(
+        state: &AppState,
+        actor: Actor,
+        session_id: Uuid,
+        meta: RequestMeta,
+    ) -> Self {
         Auth {
             scope: Scope { actor, meta },
             session_id: Some(session_id),

@@ -24,3 +24,4 @@ pub mod seed;
 pub mod smtp;
 pub mod state;
 pub mod totp;
+pub mod web;

@@ -328,6 +328,7 @@ pub fn router(state: AppState) -> axum::Router {
                 async move { Json(doc.as_ref().clone()) }
             }),
         )
+        .merge(crate::web::routes(&state))
         .fallback(|| async { ApiError::not_found() });
     let limiter = Arc::new(RateLimiter::new(&state.http, state.jwt.clone()));
     let router = if limiter.is_active() {
