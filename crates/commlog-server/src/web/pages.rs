@@ -37,6 +37,22 @@ pub async fn user_names(app: &AppState, scope: &Scope) -> HashMap<Uuid, String> 
         .collect()
 }
 
+/// The logs as the user may read them: masked for the roles the company masks personal data for.
+pub async fn readable(
+    app: &AppState,
+    scope: &Scope,
+    mut logs: Vec<CommunicationLog>,
+) -> Vec<CommunicationLog> {
+    if crate::processing::masking::applies(app, scope)
+        .await
+        .unwrap_or(true)
+    {
+        logs.iter_mut()
+            .for_each(crate::processing::masking::mask_log);
+    }
+    logs
+}
+
 /// Active users as select options, by name.
 async fn user_options(app: &AppState, scope: &Scope) -> Vec<(String, String)> {
     let mut users: Vec<(String, String)> = app
@@ -228,7 +244,11 @@ async fn rows_for(
         return Vec::new();
     };
     match app.store.list_logs(scope, &params).await {
-        Ok(page) => page.results.iter().map(|l| Row::of(l, tz, names)).collect(),
+        Ok(page) => readable(app, scope, page.results)
+            .await
+            .iter()
+            .map(|l| Row::of(l, tz, names))
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -497,7 +517,8 @@ async fn list(
                     .as_deref()
                     .map(|c| format!("/{}?{}", tab.page(), query_string(&q, Some(c))));
                 (
-                    page.results
+                    readable(&app, &scope, page.results)
+                        .await
                         .iter()
                         .map(|l| Row::of(l, tz, &names))
                         .collect(),
@@ -651,6 +672,9 @@ pub async fn row(
     let scope = user.scope();
     match app.store.get_log(&scope, id).await {
         Ok(log) => {
+            let Some(log) = readable(&app, &scope, vec![log]).await.pop() else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
             let tz = zone(&app, &scope).await;
             let names = user_names(&app, &scope).await;
             let mut res = render(&RowFragment {
@@ -740,13 +764,9 @@ pub async fn detail(
         return super::not_found(&user, &headers);
     };
     // Roles the company masks personal data for read the masked text, as in the API.
-    let mut log = log;
-    if crate::processing::masking::applies(&app, &scope)
-        .await
-        .unwrap_or(true)
-    {
-        crate::processing::masking::mask_log(&mut log);
-    }
+    let Some(log) = readable(&app, &scope, vec![log]).await.pop() else {
+        return super::not_found(&user, &headers);
+    };
     let tz = zone(&app, &scope).await;
     let names = user_names(&app, &scope).await;
     let name = |u: &Uuid| names.get(u).cloned().unwrap_or_else(|| u.to_string());

@@ -20,3 +20,4 @@ mod processing;
 mod reference;
 mod roles;
 mod tenancy;
+mod web;

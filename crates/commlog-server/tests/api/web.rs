@@ -1,0 +1,439 @@
+//! The web app through its HTTP surface, as a browser uses it (cookies, forms): sign-in with
+//! CSRF tokens, pages that escape what users typed, another company's log not found, forms
+//! refused without their token, quick log, assignment and bulk changes, an expired access
+//! cookie renewed from the refresh cookie, and the security headers of pages.
+
+use crate::both;
+use crate::helpers::*;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::json;
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// A browser's cookie jar over the router.
+#[derive(Default)]
+struct Browser {
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    html: String,
+    headers: axum::http::HeaderMap,
+}
+
+impl Browser {
+    fn absorb(&mut self, r: &Response) {
+        for v in r.headers.get_all(header::SET_COOKIE) {
+            let text = v.to_str().unwrap_or("");
+            let Some((pair, attrs)) = text.split_once(';').or(Some((text, ""))) else {
+                continue;
+            };
+            if let Some((k, val)) = pair.split_once('=') {
+                if attrs.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), val.to_owned());
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &mut self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::COOKIE, cookie);
+        let body = match form {
+            Some(pairs) => {
+                req = req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                let mut s = url::form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs {
+                    s.append_pair(k, v);
+                }
+                Body::from(s.finish())
+            }
+            None => Body::empty(),
+        };
+        let r = app.send(req.body(body).expect("request")).await;
+        self.absorb(&r);
+        Page {
+            status: r.status,
+            location: r
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+            html: String::from_utf8_lossy(&r.bytes).into_owned(),
+            headers: r.headers.clone(),
+        }
+    }
+
+    async fn get(&mut self, app: &TestApp, path: &str) -> Page {
+        self.send(app, Method::GET, path, None).await
+    }
+
+    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
+        self.send(app, Method::POST, path, Some(form)).await
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies
+            .get("commlog_csrf")
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Signs in through the form, as a person would.
+    async fn sign_in(app: &TestApp, email: &str) -> Browser {
+        let mut b = Browser::default();
+        let login = b.get(app, "/login").await;
+        assert_eq!(login.status, StatusCode::OK);
+        let csrf = b.csrf();
+        assert!(
+            login
+                .html
+                .contains(&format!("name=\"csrf\" value=\"{csrf}\"")),
+            "the first visit's form carries its token"
+        );
+        let r = b
+            .post(
+                app,
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("csrf", &csrf),
+                    ("next", "/calls"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+        assert_eq!(r.location, "/calls");
+        b
+    }
+}
+
+async fn admin_email(app: &TestApp, c: &Company) -> String {
+    app.get("/api/auth/me", &c.admin).await.body["email"]
+        .as_str()
+        .expect("email")
+        .to_owned()
+}
+
+async fn pages_sign_in_escape_and_stay_in_the_company(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let b_company = app.company("Beta").await;
+    // What a user typed is shown as text, never as markup.
+    let hostile = "<script>alert('x')</script> Renewal";
+    let log = app
+        .log(
+            &a.admin,
+            json!({"subject": hostile, "content": "<img src=x onerror=alert(1)> quote"}),
+        )
+        .await;
+    let theirs = app
+        .log(&b_company.admin, json!({"subject": "Beta's secret"}))
+        .await;
+
+    let mut anon = Browser::default();
+    let r = anon.get(app, "/calls").await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login?next=%2Fcalls")
+    );
+    let r = anon
+        .post(
+            app,
+            "/login",
+            &[
+                ("email", "nobody@x.example"),
+                ("password", "wrong"),
+                ("csrf", "forged"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "a form without its token is refused"
+    );
+
+    let email = admin_email(app, &a).await;
+    let mut wrong = Browser::default();
+    wrong.get(app, "/login").await;
+    let csrf = wrong.csrf();
+    let r = wrong
+        .post(
+            app,
+            "/login",
+            &[("email", &email), ("password", "not it"), ("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.html.contains("email or password is wrong"), "{}", r.html);
+
+    let mut me = Browser::sign_in(app, &email).await;
+    for c in ["commlog_access", "commlog_refresh"] {
+        assert!(me.cookies.contains_key(c), "{c} set");
+    }
+    let calls = me.get(app, "/calls").await;
+    assert_eq!(calls.status, StatusCode::OK);
+    let csp = calls
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(
+        calls.html.contains("&#60;script&#62;") || calls.html.contains("&lt;script&gt;"),
+        "escaped: {}",
+        &calls.html[calls.html.find("<tbody").unwrap_or(0)..]
+    );
+    assert!(!calls.html.contains("<script>alert"), "never raw");
+    assert!(!calls.html.contains("Beta's secret"));
+    let detail = me.get(app, &format!("/logs/{log}")).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(
+        detail
+            .html
+            .contains("&#60;img src=x onerror=alert(1)&#62; quote")
+    );
+    assert!(!detail.html.contains("<img src=x"));
+    let r = me.get(app, &format!("/logs/{theirs}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another company's log does not exist here"
+    );
+    let r = me.get(app, &format!("/logs/{}", Uuid::new_v4())).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for page in ["/", "/emails", "/messages", "/analytics", "/log/new"] {
+        let r = me.get(app, page).await;
+        assert_eq!(r.status, StatusCode::OK, "{page}");
+        assert!(r.html.contains("<main id=\"main\""), "{page}");
+    }
+    let search = me.get(app, "/calls?q=Renewal&status=logged").await;
+    assert!(search.html.contains(&log.to_string()), "search finds it");
+    let none = me.get(app, "/calls?from=not-a-date").await;
+    assert!(none.html.contains("role=\"alert\""), "a bad filter says so");
+
+    // Signing out ends the session: the cookies no longer open pages.
+    let csrf = me.csrf();
+    let r = me.post(app, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let r = me.get(app, "/calls").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+async fn forms_log_assign_and_change_in_bulk(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let (rep, _) = app.user(&a, commlog_domain::Role::SalesRep, None, 50).await;
+    let email = admin_email(app, &a).await;
+    let mut me = Browser::sign_in(app, &email).await;
+    let csrf = me.csrf();
+
+    // Quick log: a call of 12 minutes with a follow-up; an empty note is refused with reasons.
+    let r = me
+        .post(
+            app,
+            "/log/new",
+            &[
+                ("csrf", &csrf),
+                ("communication_type", "call"),
+                ("direction", "outbound"),
+                ("channel", "phone"),
+                ("start", "2026-11-20T09:30"),
+                ("minutes", "abc"),
+                ("content", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.html);
+    assert!(r.html.contains("Duration"), "{}", r.html);
+    let r = me
+        .post(
+            app,
+            "/log/new",
+            &[
+                ("csrf", &csrf),
+                ("communication_type", "call"),
+                ("direction", "outbound"),
+                ("channel", "phone"),
+                ("start", "2026-11-20T09:30"),
+                ("minutes", "12"),
+                ("subject", "Renewal call"),
+                ("content", "Talked about the renewal."),
+                ("follow_up", "2026-11-27"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    let id: Uuid = r
+        .location
+        .trim_start_matches("/logs/")
+        .parse()
+        .expect("detail location");
+    let log = app
+        .get(&format!("/api/communication-logs/{id}/"), &a.admin)
+        .await
+        .body;
+    assert_eq!(log["duration_seconds"], 720);
+    assert_eq!(log["requires_follow_up"], true);
+    assert_eq!(
+        log["start_time"], "2026-11-20T09:30:00Z",
+        "the company's zone is UTC"
+    );
+    let detail = me.get(app, &r.location).await;
+    assert!(detail.html.contains("Logged."), "the one-shot notice shows");
+
+    // Without the form's token nothing changes.
+    let r = me
+        .post(
+            app,
+            &format!("/logs/{id}/assign"),
+            &[("user_id", &rep.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = me
+        .post(
+            app,
+            &format!("/logs/{id}/assign"),
+            &[("csrf", &csrf), ("user_id", &rep.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let log = app
+        .get(&format!("/api/communication-logs/{id}/"), &a.admin)
+        .await
+        .body;
+    assert_eq!(log["assigned_to_user_id"], rep.to_string());
+    let r = me
+        .post(
+            app,
+            &format!("/logs/{id}/status"),
+            &[("csrf", &csrf), ("status", "no_such_status")],
+        )
+        .await;
+    let page = me.get(app, &r.location).await;
+    assert!(
+        page.html.contains("role=\"alert\""),
+        "a refused change says why"
+    );
+
+    let other = app.log(&a.admin, json!({})).await;
+    let r = me
+        .post(
+            app,
+            "/logs/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "status"),
+                ("status", "in_progress"),
+                ("ids", &id.to_string()),
+                ("ids", &other.to_string()),
+                ("back", "/calls"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_str()),
+        (StatusCode::SEE_OTHER, "/calls")
+    );
+    let list = me.get(app, "/calls").await;
+    assert!(list.html.contains("Updated 2 of 2."), "{}", list.html);
+    for log in [id, other] {
+        assert_eq!(
+            app.get(&format!("/api/communication-logs/{log}/"), &a.admin)
+                .await
+                .body["status"],
+            "in_progress"
+        );
+    }
+    let r = me
+        .post(
+            app,
+            "/logs/bulk",
+            &[
+                ("csrf", &csrf),
+                ("action", "tag"),
+                ("tag", "vip"),
+                ("ids", &other.to_string()),
+                ("back", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location, "/", "never redirected off the site");
+    assert_eq!(
+        app.get(&format!("/api/communication-logs/{other}/"), &a.admin)
+            .await
+            .body["tags"],
+        json!(["vip"])
+    );
+}
+
+async fn an_expired_access_cookie_is_renewed(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let email = admin_email(app, &a).await;
+    let mut me = Browser::sign_in(app, &email).await;
+    let old_refresh = me.cookies.get("commlog_refresh").cloned().expect("refresh");
+    me.cookies.remove("commlog_access");
+    let r = me.get(app, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        me.cookies.contains_key("commlog_access"),
+        "a new access cookie"
+    );
+    assert_ne!(
+        me.cookies.get("commlog_refresh"),
+        Some(&old_refresh),
+        "the refresh token rotated"
+    );
+    // The old refresh token was used once: presented again, it ends the session.
+    let mut thief = Browser::default();
+    thief.cookies.insert("commlog_refresh".into(), old_refresh);
+    let r = thief.get(app, "/").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    me.cookies.remove("commlog_access");
+    let r = me.get(app, "/").await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the replay revoked the session"
+    );
+    // Script requests carry the token in a header.
+    let mut fresh = Browser::sign_in(app, &email).await;
+    let r = fresh.post(app, "/web/ws-ticket", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no CSRF header");
+    let asset = fresh.get(app, "/assets/app.js").await;
+    assert_eq!(asset.status, StatusCode::OK);
+    assert!(asset.headers.get(header::ETAG).is_some());
+}
+
+both!(
+    pages_sign_in_escape_and_stay_in_the_company,
+    forms_log_assign_and_change_in_bulk,
+    an_expired_access_cookie_is_renewed,
+);
