@@ -8,6 +8,7 @@ pub mod assets;
 pub mod charts;
 pub mod pages;
 pub mod session;
+pub mod timeline;
 pub mod view;
 
 use crate::state::AppState;
@@ -42,6 +43,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/logs/{id}/assign", post(actions::assign))
         .route("/logs/{id}/status", post(actions::status))
         .route("/logs/{id}/files/{file}", get(pages::file))
+        .route("/customers/{id}", get(timeline::customer))
+        .route("/contacts/{id}", get(timeline::contact))
         .route("/analytics", get(charts::page))
         .route("/web/analytics/volume.csv", get(charts::export))
         .route("/web/people", get(pages::people))

@@ -815,13 +815,7 @@ pub async fn detail(
         .collect();
     let customer_link = match log.customer_id {
         Some(c) => match app.store.get_customer(&scope, c).await {
-            Ok(cust) => Some((
-                format!(
-                    "/calls?q={}",
-                    url::form_urlencoded::byte_serialize(cust.name.as_bytes()).collect::<String>()
-                ),
-                cust.name,
-            )),
+            Ok(cust) => Some((format!("/customers/{}", cust.id), cust.name)),
             Err(_) => None,
         },
         None => None,

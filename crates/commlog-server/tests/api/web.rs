@@ -394,6 +394,35 @@ async fn forms_log_assign_and_change_in_bulk(app: &TestApp) {
     );
 }
 
+/// A customer's history on one screen, and only one's own customers.
+async fn customer_timelines(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let b = app.company("Beta").await;
+    let globex = id(&app
+        .post("/api/customers/", &a.admin, json!({"name": "Globex"}))
+        .await
+        .body);
+    let initech = id(&app
+        .post("/api/customers/", &b.admin, json!({"name": "Initech"}))
+        .await
+        .body);
+    app.log(
+        &a.admin,
+        json!({"customer_id": globex, "subject": "Globex renewal call"}),
+    )
+    .await;
+    app.log(&a.admin, json!({"subject": "Someone else"})).await;
+    let email = admin_email(app, &a).await;
+    let mut me = Browser::sign_in(app, &email).await;
+    let page = me.get(app, &format!("/customers/{globex}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Globex renewal call") && !page.html.contains("Someone else"));
+    assert_eq!(
+        me.get(app, &format!("/customers/{initech}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 async fn an_expired_access_cookie_is_renewed(app: &TestApp) {
     let a = app.company("Alpha").await;
     let email = admin_email(app, &a).await;
@@ -433,6 +462,7 @@ async fn an_expired_access_cookie_is_renewed(app: &TestApp) {
 }
 
 both!(
+    customer_timelines,
     pages_sign_in_escape_and_stay_in_the_company,
     forms_log_assign_and_change_in_bulk,
     an_expired_access_cookie_is_renewed,
