@@ -8,8 +8,7 @@
   const announce = (text) => { if (live) { live.textContent = ""; setTimeout(() => { live.textContent = text; }, 50); } };
 
   // Select all for bulk actions.
-  const all = document.getElementById("select-all");
-  if (all) {
+  for (const all of document.querySelectorAll("#select-all, #select-all-phone")) {
     all.addEventListener("change", () => {
       document.querySelectorAll('#rows input[name="ids"]').forEach((box) => { box.checked = all.checked; });
     });
@@ -92,26 +91,31 @@
   const badge = document.getElementById("live-badge");
   const count = document.getElementById("live-count");
   let unseen = 0; let lastSeq = null; let backoff = 1000;
+  // A new log announces itself twice (created, then assigned): count and show it once.
+  const seen = new Set();
   const tabOf = (type) => type === "email" ? "emails" : (["sms", "chat", "message"].includes(type) ? "messages" : "calls");
   const bump = () => { unseen += 1; if (badge) { badge.hidden = false; count.textContent = String(unseen); } };
   const addRow = async (id) => {
-    if (!rows || rows.querySelector('tr[data-id="' + id + '"]')) { return; }
+    if (!rows || seen.has("row:" + id) || rows.querySelector('tr[data-id="' + id + '"]')) { return; }
+    seen.add("row:" + id);
     const r = await fetch("/logs/" + id + "/row", { credentials: "same-origin" });
     if (!r.ok || r.headers.get("x-commlog-tab") !== page) { return; }
     const holder = document.createElement("tbody");
     holder.innerHTML = await r.text(); // escaped by the server's templates
     const tr = holder.querySelector("tr");
-    if (tr) { tr.classList.add("new"); rows.prepend(tr); }
+    if (tr && !rows.querySelector('tr[data-id="' + id + '"]')) { tr.classList.add("new"); rows.prepend(tr); }
   };
   const onEvent = (m) => {
     const d = m.data || {};
+    const firstNews = !seen.has("news:" + d.id);
+    if (m.event === "communication.created" || m.event === "communication.assigned") { seen.add("news:" + d.id); }
     if (m.event === "communication.created") {
-      bump();
+      if (firstNews) { bump(); }
       announce("New " + (d.communication_type || "communication") + " logged");
       if (tabOf(d.communication_type) === page) { addRow(d.id); }
     } else if (m.event === "communication.assigned") {
-      bump();
-      announce("A communication was assigned");
+      // A log created already assigned was announced as new; say nothing more of it.
+      if (firstNews) { bump(); announce("A communication was assigned"); }
       if (tabOf(d.communication_type) === page) { addRow(d.id); }
     } else if (m.event === "communication.status_changed" || m.event === "communication.escalated") {
       announce("A communication changed status");

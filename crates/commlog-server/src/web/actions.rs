@@ -330,7 +330,12 @@ pub async fn quick_log(
                         .collect()
                 })
                 .unwrap_or_default();
-            quick_page(&app, &user, &headers, f, Some(err.message), fields).await
+            let headline = if fields.is_empty() {
+                err.message
+            } else {
+                "Please correct the form.".to_owned()
+            };
+            quick_page(&app, &user, &headers, f, Some(headline), fields).await
         }
     }
 }

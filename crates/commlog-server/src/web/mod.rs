@@ -8,6 +8,7 @@ pub mod assets;
 pub mod charts;
 pub mod pages;
 pub mod session;
+pub mod settings;
 pub mod timeline;
 pub mod view;
 
@@ -45,6 +46,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/logs/{id}/files/{file}", get(pages::file))
         .route("/customers/{id}", get(timeline::customer))
         .route("/contacts/{id}", get(timeline::contact))
+        .route("/settings", get(settings::page))
+        .route("/settings/users", post(settings::add_user))
+        .route("/settings/teams", post(settings::add_team))
+        .route("/settings/categories", post(settings::add_category))
         .route("/analytics", get(charts::page))
         .route("/web/analytics/volume.csv", get(charts::export))
         .route("/web/people", get(pages::people))

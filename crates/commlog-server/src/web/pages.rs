@@ -918,7 +918,14 @@ pub async fn detail(
         tab: Tab::of(&log),
         d,
         users: user_options(&app, &scope).await,
-        statuses: status_options(),
+        statuses: std::iter::once(log.status)
+            .chain(
+                commlog_domain::status::allowed_next(log.status)
+                    .iter()
+                    .copied(),
+            )
+            .map(|s| (s.as_str().to_owned(), label(s.as_str())))
+            .collect(),
         error,
         notice,
     };

@@ -22,6 +22,8 @@ pub struct Layout {
     pub csrf: String,
     pub user_name: String,
     pub signed_in: bool,
+    /// Whether the Settings tab shows (managers and administrators).
+    pub can_settings: bool,
 }
 
 impl Layout {
@@ -38,6 +40,10 @@ impl Layout {
             csrf: csrf_of(headers).unwrap_or_default(),
             user_name: user.map(|u| u.full_name.clone()).unwrap_or_default(),
             signed_in: user.is_some(),
+            can_settings: user.is_some_and(|u| {
+                u.actor.can(commlog_domain::Permission::ManageCategories)
+                    || u.actor.can(commlog_domain::Permission::ManageUsers)
+            }),
         }
     }
 }
@@ -134,6 +140,9 @@ pub fn local(t: OffsetDateTime, tz: chrono_tz::Tz) -> String {
 
 /// `in_progress` → `In progress`.
 pub fn label(code: &str) -> String {
+    if code == "sms" {
+        return "SMS".into();
+    }
     let text = code.replace('_', " ");
     let mut chars = text.chars();
     match chars.next() {

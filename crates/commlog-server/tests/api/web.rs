@@ -394,6 +394,67 @@ async fn forms_log_assign_and_change_in_bulk(app: &TestApp) {
     );
 }
 
+/// Settings: administrators add teams and users through the API's rules; reps do not see it.
+async fn settings_for_administrators(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let email = admin_email(app, &a).await;
+    let mut me = Browser::sign_in(app, &email).await;
+    let csrf = me.csrf();
+    assert_eq!(me.get(app, "/settings").await.status, StatusCode::OK);
+    let r = me
+        .post(
+            app,
+            "/settings/teams",
+            &[("csrf", &csrf), ("name", "Renewals")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = me
+        .post(
+            app,
+            "/settings/users",
+            &[
+                ("csrf", &csrf),
+                ("full_name", "Ann Rep"),
+                ("email", "ann@alpha.example"),
+                ("role", "sales_rep"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    let page = me.get(app, &r.location).await;
+    assert!(
+        page.html.contains("role=\"alert\""),
+        "the password policy applies: {}",
+        page.html
+    );
+    let r = me
+        .post(
+            app,
+            "/settings/users",
+            &[
+                ("csrf", &csrf),
+                ("full_name", "Ann Rep"),
+                ("email", "ann@alpha.example"),
+                ("role", "sales_rep"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    let page = me.get(app, &r.location).await;
+    assert!(
+        page.html.contains("User added.")
+            && page.html.contains("Renewals")
+            && page.html.contains("ann@alpha.example")
+    );
+    let rep = Browser::sign_in(app, "ann@alpha.example").await;
+    let mut rep = rep;
+    assert_eq!(
+        rep.get(app, "/settings").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
 /// A customer's history on one screen, and only one's own customers.
 async fn customer_timelines(app: &TestApp) {
     let a = app.company("Alpha").await;
@@ -462,6 +523,7 @@ async fn an_expired_access_cookie_is_renewed(app: &TestApp) {
 }
 
 both!(
+    settings_for_administrators,
     customer_timelines,
     pages_sign_in_escape_and_stay_in_the_company,
     forms_log_assign_and_change_in_bulk,
