@@ -62,6 +62,17 @@ fn measures(r: &rows::Row) -> StoreResult<Measures> {
     })
 }
 
+/// Whether the company-wide rollup (`analytics_hourly_company`: channel, type and direction
+/// per hour) can answer: the company's figures, kept apart by at most those dimensions.
+fn company_rollup_answers(q: &MeasureQuery) -> bool {
+    q.scope == AnalyticsScope::Company
+        && q.filters.team_id.is_none()
+        && q.filters.user_id.is_none()
+        && q.group_by
+            .iter()
+            .all(|d| matches!(d, Dimension::Channel | Dimension::CommunicationType | Dimension::Direction))
+}
+
 /// The log column of a dimension (the rollup names the assignee `user_id`).
 fn log_column(d: Dimension) -> &'static str {
     match d {
@@ -156,7 +167,8 @@ impl Engine<Db> {
             for (i, d) in q.group_by.iter().enumerate() {
                 select.push_str(&format!(", a.{} AS k{i}", d.column()));
             }
-            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {ROLLUP_SUMS} FROM analytics_hourly a WHERE a.company_id = "));
+            let table = if company_rollup_answers(q) { "analytics_hourly_company" } else { "analytics_hourly" };
+            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {ROLLUP_SUMS} FROM {table} a WHERE a.company_id = "));
             qb.push_bind(company);
             qb.push(" AND a.bucket >= ").push_bind(DbTime::from(q.period.since));
             qb.push(" AND a.bucket < ").push_bind(DbTime::from(q.period.until));
@@ -386,13 +398,18 @@ impl Engine<Db> {
             }
             m
         };
-        let rollup = fold(self.analytics_measures(company, &q(false)).await?);
-        let logs = fold(self.analytics_measures(company, &q(true)).await?);
         let mut out = Vec::new();
-        for key in rollup.keys().chain(logs.keys()).collect::<std::collections::BTreeSet<_>>() {
-            let (a, b) = (rollup.get(key).copied().unwrap_or_default(), logs.get(key).copied().unwrap_or_default());
-            if !a.same_as(&b) {
-                out.push(RollupMismatch { hour: key.0.clone(), key: key.1.clone(), rollup: a, logs: b });
+        // The full rollup, then the company-wide one (grouped by its own three dimensions).
+        let narrow = [Dimension::CommunicationType, Dimension::Channel, Dimension::Direction];
+        for (dims, prefix) in [(all.as_slice(), ""), (narrow.as_slice(), "company/")] {
+            let with = |from_logs| MeasureQuery { group_by: dims.to_vec(), ..q(from_logs) };
+            let rollup = fold(self.analytics_measures(company, &with(false)).await?);
+            let logs = fold(self.analytics_measures(company, &with(true)).await?);
+            for key in rollup.keys().chain(logs.keys()).collect::<std::collections::BTreeSet<_>>() {
+                let (a, b) = (rollup.get(key).copied().unwrap_or_default(), logs.get(key).copied().unwrap_or_default());
+                if !a.same_as(&b) {
+                    out.push(RollupMismatch { hour: key.0.clone(), key: format!("{prefix}{}", key.1), rollup: a, logs: b });
+                }
             }
         }
         if repair && !out.is_empty() {
@@ -404,12 +421,15 @@ impl Engine<Db> {
     /// Rewrites the rollup of `[since, until)` (whole hours) from the logs.
     async fn rebuild_rollup(&self, company: Uuid, since: OffsetDateTime, until: OffsetDateTime) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM analytics_hourly WHERE company_id = $1 AND bucket >= $2 AND bucket < $3")
-            .bind(company)
-            .bind(DbTime::from(since))
-            .bind(DbTime::from(until))
-            .execute(&mut *tx)
-            .await?;
+        for table in ["analytics_hourly", "analytics_hourly_company"] {
+            let sql = format!("DELETE FROM {table} WHERE company_id = $1 AND bucket >= $2 AND bucket < $3");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(company)
+                .bind(DbTime::from(since))
+                .bind(DbTime::from(until))
+                .execute(&mut *tx)
+                .await?;
+        }
         let sql = format!(
             "INSERT INTO analytics_hourly (company_id, bucket, team_id, user_id, communication_type, channel, direction, status, \
              logs, duration_seconds, timed, answered, missed, positive, neutral, negative, scored, sentiment_sum, follow_ups, \
@@ -425,6 +445,22 @@ impl Engine<Db> {
             .bind(DbTime::from(since))
             .bind(DbTime::from(until))
             .bind(Uuid::nil())
+            .execute(&mut *tx)
+            .await?;
+        let sql = format!(
+            "INSERT INTO analytics_hourly_company (company_id, bucket, communication_type, channel, direction, \
+             logs, duration_seconds, timed, answered, missed, positive, neutral, negative, scored, sentiment_sum, follow_ups, \
+             follow_ups_completed, follow_ups_overdue, rated, satisfaction_sum) \
+             SELECT l.company_id, {}, l.communication_type, l.channel, l.direction, {LOG_MEASURES} \
+             FROM crm_communication_logs l WHERE l.company_id = $1 AND {} \
+             AND l.start_time >= $2 AND l.start_time < $3 GROUP BY 1, 2, 3, 4, 5",
+            dialect::HOUR_SLOT,
+            dialect::LIVE
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(company)
+            .bind(DbTime::from(since))
+            .bind(DbTime::from(until))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

@@ -255,6 +255,20 @@ async fn verify_finds_and_repairs_drift(db: &TestDb) -> Result<()> {
         sum(db, acme.id, AnalyticsScope::Company, false).await?.logs,
         3
     );
+    // The company-wide rollup is checked and repaired too.
+    raw_sql(
+        db,
+        "UPDATE analytics_hourly_company SET missed = missed + 2",
+    )
+    .await?;
+    let found = db.analytics_verify(acme.id, all_time(), true).await?;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].key.starts_with("company/"), "{found:?}");
+    assert!(
+        db.analytics_verify(acme.id, all_time(), false)
+            .await?
+            .is_empty()
+    );
     Ok(())
 }
 
