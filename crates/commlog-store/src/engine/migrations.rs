@@ -42,6 +42,9 @@ async fn apply(conn: &mut <Db as sqlx::Database>::Connection) -> StoreResult<usi
             continue;
         }
         let mut tx = conn.begin().await?;
+        if let Some(setup) = dialect::MIGRATION_SETUP {
+            tx.execute(setup).await?;
+        }
         tx.execute(sqlx::raw_sql(AssertSqlSafe(*sql))).await?;
         let now = crate::DbTime::from(time::OffsetDateTime::now_utc())
             .0

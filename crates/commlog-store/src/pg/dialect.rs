@@ -9,6 +9,9 @@ pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = Some((
     "SELECT pg_advisory_lock(7243601)",
     "SELECT pg_advisory_unlock(7243601)",
 ));
+/// Run first in each migration's transaction: a migration that fills a new table from a large
+/// one may take minutes, which the connections' statement timeout would cut short.
+pub(crate) const MIGRATION_SETUP: Option<&str> = Some("SET LOCAL statement_timeout = 0");
 /// The partial-index predicate of live logs, spelled as the indexes spell it.
 pub(crate) const LIVE: &str = "NOT l.is_deleted";
 /// The UTC hour of a log's start (the rollup's bucket), and its quarter hour (fine enough for

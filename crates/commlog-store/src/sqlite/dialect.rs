@@ -6,6 +6,8 @@ use sqlx::QueryBuilder;
 pub(crate) const MIGRATIONS: &[(&str, &str)] = crate::migrate::SQLITE;
 /// One writer connection already serialises migrators.
 pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = None;
+/// SQLite has no statement timeout to lift.
+pub(crate) const MIGRATION_SETUP: Option<&str> = None;
 /// The partial-index predicate of live logs, spelled as the indexes spell it.
 pub(crate) const LIVE: &str = "l.is_deleted = 0";
 /// The single writer connection already serialises writes.
