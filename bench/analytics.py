@@ -21,7 +21,10 @@ What it measures, in the database `commlog_bench_analytics`:
    applies, rate limits off), logs in as the measured company's admin and drives each report
    with `wrk -t2 -c32 -d$DURATION --latency --timeout $WRK_TIMEOUT` (bench/lua/analytics_get.lua).
    Periods are whole UTC days ending at the day after the newest seeded log. Before each
-   measured run one request shows the status, time, `source` (rollup or logs) and row count.
+   scenario it waits until the server and its queries are idle (requests wrk abandoned at the
+   end of the previous scenario keep running in PostgreSQL), then one request shows the status,
+   time, `source` (rollup or logs) and row count. The table gives wrk's req/s (503s included)
+   and the answered (2xx) requests a second, and the CPU other work on the machine took.
 3. Writes. `POST /api/communication-logs/` (bench/lua/create.lua, every log dated the same
    minute, so every insert updates the same rollup row) with the analytics triggers on, then
    with `analytics_hourly_insert` disabled, same duration; then with the triggers on again but
