@@ -71,7 +71,9 @@ pub struct Report {
     pub timezone: String,
     /// `company`, `team` or `user`: whose figures these are.
     pub scope: &'static str,
-    /// `rollup` when the hourly rollup answered, `logs` when the logs themselves were read.
+    /// `rollup` when the hourly rollup answered the counts, `logs` when only the logs were
+    /// read. Figures of conversations (response times, first-contact resolution) and of
+    /// customers always come from the logs of the period.
     pub source: &'static str,
     /// Each figure: `section`, its keys (`bucket`, `channel`, `user_id`, …), its metrics,
     /// `filter` (the log-list query selecting the logs behind it) and `href` (that query).

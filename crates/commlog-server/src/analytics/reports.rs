@@ -167,7 +167,11 @@ pub async fn response_times(ctx: &Context, store: &Store) -> ApiResult<Report> {
             &[],
         ));
     }
-    Ok(ctx.report("response_times", rows))
+    // Response times are measured from the period's conversation logs, never the rollup.
+    Ok(Report {
+        source: "logs",
+        ..ctx.report("response_times", rows)
+    })
 }
 
 /// `GET /api/analytics/channels/`: per channel volume and share, calls answered and missed,
