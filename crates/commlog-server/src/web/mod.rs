@@ -54,11 +54,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/web/analytics/volume.csv", get(charts::export))
         .route("/web/people", get(pages::people))
         .route("/web/ws-ticket", post(session::ws_ticket))
-        .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::attach_user,
         ))
+        // Our own files need no session: served without looking one up.
+        .route("/assets/{file}", get(assets::serve))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("content-security-policy"),
             HeaderValue::from_static(CSP),

@@ -14,12 +14,12 @@ use crate::auth::{Auth, request_meta, session_actor};
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use commlog_domain::Actor;
 use rand::RngCore;
 use serde::Deserialize;
@@ -327,6 +327,3 @@ pub fn check_form_csrf(headers: &HeaderMap, csrf: &str) -> Result<(), ApiError> 
         ))
     }
 }
-
-/// Re-exported so handlers can take forms.
-pub type WebForm<T> = Form<T>;
