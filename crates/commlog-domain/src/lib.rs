@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod audit;
 pub mod buckets;
 pub mod calendar;
+pub mod compliance;
 pub mod enums;
 pub mod error;
 pub mod filters;

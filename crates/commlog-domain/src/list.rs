@@ -72,6 +72,9 @@ pub struct LogListParams {
     #[param(value_type = Option<String>, format = DateTime)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub start_time_before: Option<OffsetDateTime>,
+    /// Archived logs (retention): hidden unless `include` (with the others) or `only`;
+    /// for compliance officers and administrators.
+    pub archived: Option<String>,
 }
 
 /// The orderings the list supports, each with a keyset cursor.
@@ -124,6 +127,11 @@ impl LogListParams {
             Some("created_at") => LogOrdering::CreatedAtAsc,
             _ => LogOrdering::StartTimeDesc,
         }
+    }
+
+    /// Whether archived logs are asked for (`include` or `only`).
+    pub fn wants_archived(&self) -> bool {
+        matches!(self.archived.as_deref(), Some("include" | "only"))
     }
 
     pub fn exact_count(&self) -> bool {
@@ -182,6 +190,15 @@ impl LogListParams {
             && c != "estimate"
         {
             e.add("count", "invalid", "count must be `exact` or `estimate`");
+        }
+        if let Some(a) = &self.archived
+            && !["exclude", "include", "only"].contains(&a.as_str())
+        {
+            e.add(
+                "archived",
+                "invalid",
+                "archived must be `exclude`, `include` or `only`",
+            );
         }
         if self.search.as_ref().is_some_and(|s| s.len() > 500) {
             e.add("search", "too_long", "search is at most 500 bytes");

@@ -27,12 +27,16 @@ macro_rules! engine_modules {
         mod customers;
         #[path = "../engine/email.rs"]
         mod email;
+        #[path = "../engine/erasure.rs"]
+        mod erasure;
         #[path = "../engine/events.rs"]
         mod events;
         #[path = "../engine/identity.rs"]
         mod identity;
         #[path = "../engine/jobs.rs"]
         mod jobs;
+        #[path = "../engine/legal_holds.rs"]
+        mod legal_holds;
         #[path = "../engine/log_links.rs"]
         mod log_links;
         #[path = "../engine/log_list.rs"]
@@ -51,8 +55,12 @@ macro_rules! engine_modules {
         mod processing;
         #[path = "../engine/processing_rules.rs"]
         mod processing_rules;
+        #[path = "../engine/purge.rs"]
+        mod purge;
         #[path = "../engine/reference.rs"]
         mod reference;
+        #[path = "../engine/retention.rs"]
+        mod retention;
         #[path = "../engine/rows.rs"]
         mod rows;
         #[path = "../engine/seed.rs"]

@@ -558,6 +558,28 @@ delegate! {
     /// Remembers a number as a customer's (or contact's) for future caller-ID matching.
     fn remember_number(&self, scope: &Scope, phone: &str, customer_id: Uuid, contact_id: Option<Uuid>) -> StoreResult<()> => scope;
 
+    /// Places a legal hold on a customer, contact, thread, log or saved query.
+    fn create_legal_hold(&self, scope: &Scope, new: &commlog_domain::compliance::NewLegalHold) -> StoreResult<commlog_domain::compliance::LegalHold> => scope;
+    fn list_legal_holds(&self, scope: &Scope, include_released: bool) -> StoreResult<Vec<commlog_domain::compliance::LegalHold>> => scope;
+    fn get_legal_hold(&self, scope: &Scope, id: Uuid) -> StoreResult<commlog_domain::compliance::LegalHold> => scope;
+    fn release_legal_hold(&self, scope: &Scope, id: Uuid, reason: &str) -> StoreResult<commlog_domain::compliance::LegalHold> => scope;
+    fn list_retention_policies(&self, scope: &Scope) -> StoreResult<Vec<commlog_domain::compliance::RetentionPolicy>> => scope;
+    /// Creates (`id` None) or replaces a retention policy.
+    fn save_retention_policy(&self, scope: &Scope, id: Option<Uuid>, input: &commlog_domain::compliance::RetentionPolicyInput) -> StoreResult<commlog_domain::compliance::RetentionPolicy> => scope;
+    fn delete_retention_policy(&self, scope: &Scope, id: Uuid) -> StoreResult<()> => scope;
+    /// Archives and purges by the company's policies as of `now` (or reports what it would);
+    /// returns the report and the blob keys to delete.
+    fn run_retention(&self, scope: &Scope, now: time::OffsetDateTime, dry_run: bool) -> StoreResult<(commlog_domain::compliance::RetentionReport, Vec<String>)> => scope;
+    /// The contacts, addresses and numbers that identify a data subject.
+    fn resolve_subject(&self, scope: &Scope, r: &commlog_domain::compliance::SubjectRef) -> StoreResult<commlog_domain::compliance::Subject> => scope;
+    fn subject_log_ids(&self, scope: &Scope, s: &commlog_domain::compliance::Subject, after: Option<Uuid>, limit: i64) -> StoreResult<Vec<Uuid>> => scope;
+    /// Records an erasure request and queues its job (refused under a legal hold).
+    fn start_erasure(&self, scope: &Scope, new: &commlog_domain::compliance::NewErasure) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;
+    fn get_erasure(&self, scope: &Scope, id: Uuid) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;
+    fn list_erasures(&self, scope: &Scope) -> StoreResult<Vec<commlog_domain::compliance::ErasureRequest>> => scope;
+    /// Works one batch of an erasure; returns the request and the blob keys to delete.
+    fn erase_batch(&self, scope: &Scope, id: Uuid, batch: i64) -> StoreResult<(commlog_domain::compliance::ErasureRequest, Vec<String>)> => scope;
+
     /// Chains unsealed audit entries (at most `limit` per company); returns how many.
     fn seal_audit(&self, limit: i64) -> StoreResult<u64> => crate::Tenant::All;
     /// Recomputes the audit chain of one company, or of all.

@@ -118,6 +118,10 @@ pub async fn list_communication_logs(
     ApiQuery(params): ApiQuery<LogListParams>,
 ) -> ApiResult<Json<LogListResponse>> {
     auth.require(Permission::ReadLogs)?;
+    if params.wants_archived() {
+        // Archived logs are out of everyday sight; compliance still finds them.
+        auth.require(Permission::ManageRetention)?;
+    }
     let page = app.store.list_logs(&auth.scope, &params).await?;
     let (n, size) = (params.page(), params.page_size());
     let link = |p: u32| format!("/api/communication-logs/?{}", with_page(raw.as_deref(), p));

@@ -175,6 +175,11 @@ fn decode_cursor(text: &str, o: LogOrdering) -> StoreResult<CursorPosition> {
 fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
     push_visible(qb, &scope.actor);
     qb.push(" AND ").push(dialect::LIVE);
+    qb.push(match p.archived.as_deref() {
+        Some("include") => "",
+        Some("only") => " AND l.archived_at IS NOT NULL",
+        _ => " AND l.archived_at IS NULL",
+    });
     if let Some(v) = p.communication_type {
         qb.push(" AND l.communication_type = ")
             .push_bind(v.as_str());

@@ -20,6 +20,9 @@ pub(crate) const HOUR_SLOT: &str =
     "date_trunc('hour', l.start_time AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'";
 pub(crate) const QUARTER_HOUR_SLOT: &str =
     "to_timestamp(floor(extract(epoch FROM l.start_time) / 900) * 900)";
+/// After a purge: nothing to do here. Old row versions are not part of any dump and are
+/// reclaimed by autovacuum; see docs/compliance.md.
+pub(crate) const AFTER_PURGE: Option<&str> = None;
 /// Appended to a SELECT that reads a row about to be changed.
 pub(crate) const FOR_UPDATE: &str = " FOR UPDATE";
 

@@ -10,6 +10,9 @@ pub(crate) const MIGRATION_LOCK: Option<(&str, &str)> = None;
 pub(crate) const MIGRATION_SETUP: Option<&str> = None;
 /// The partial-index predicate of live logs, spelled as the indexes spell it.
 pub(crate) const LIVE: &str = "l.is_deleted = 0";
+/// After a purge: moves the write-ahead log into the database file and empties it, so the old
+/// page images that still held purged text are gone (freed pages are zeroed: `secure_delete`).
+pub(crate) const AFTER_PURGE: Option<&str> = Some("PRAGMA wal_checkpoint(TRUNCATE)");
 /// The single writer connection already serialises writes.
 pub(crate) const FOR_UPDATE: &str = "";
 /// The UTC hour of a log's start (the rollup's bucket), and its quarter hour, cut from the

@@ -24,6 +24,8 @@ pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreRes
         // WAL + NORMAL is durable against process crashes; a 2xx means the commit reached the WAL.
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // Freed pages are zeroed, so erased and purged data does not linger in the file.
+        .pragma("secure_delete", "ON")
         .busy_timeout(opts.acquire_timeout);
     // Writers queue on one connection; a store method never reads through `read` while it holds
     // the writer, so the two pools cannot wait on each other.

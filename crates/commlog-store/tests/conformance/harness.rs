@@ -158,6 +158,46 @@ impl TestDb {
         }
     }
 
+    /// Where `needle` (case-insensitive) still appears in the database: on SQLite in the raw
+    /// bytes of the database file and its write-ahead log (free pages and the full-text index
+    /// included); on PostgreSQL in any row of any table, read as a full dump would read it.
+    pub async fn places_holding(&self, needle: &str) -> Result<Vec<String>> {
+        let needle = needle.to_lowercase();
+        let mut found = Vec::new();
+        match &self.place {
+            Place::SqliteDir(dir) => {
+                for entry in std::fs::read_dir(dir)? {
+                    let path = entry?.path();
+                    let bytes = std::fs::read(&path)?.to_ascii_lowercase();
+                    if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                        found.push(path.display().to_string());
+                    }
+                }
+            }
+            Place::Postgres { .. } => {
+                let mut c = PgConnection::connect(&self.url).await?;
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                )
+                .fetch_all(&mut c)
+                .await?;
+                for t in tables {
+                    let sql =
+                        format!("SELECT count(*) FROM \"{t}\" x WHERE lower(x::text) LIKE $1");
+                    let n: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+                        .bind(format!("%{needle}%"))
+                        .fetch_one(&mut c)
+                        .await?;
+                    if n > 0 {
+                        found.push(t);
+                    }
+                }
+                c.close().await?;
+            }
+        }
+        Ok(found)
+    }
+
     /// Reads one boolean straight from the database, for state the store does not expose
     /// (`sql` takes one `$1` id).
     pub async fn raw_bool(&self, sql: &'static str, id: Uuid) -> Result<Option<bool>> {

@@ -45,6 +45,7 @@ mod access;
 mod analytics;
 mod attachments;
 mod capture;
+mod compliance;
 mod create;
 mod delete;
 mod email;
