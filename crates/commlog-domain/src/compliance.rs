@@ -192,10 +192,8 @@ impl RetentionPolicyInput {
                 "a name of 1 to 100 characters is required",
             );
         }
-        if let Some(c) = &self.channel {
-            if c.trim().is_empty() {
-                errs.add("channel", "invalid", "a channel code cannot be empty");
-            }
+        if self.channel.as_ref().is_some_and(|c| c.trim().is_empty()) {
+            errs.add("channel", "invalid", "a channel code cannot be empty");
         }
         for (field, days) in [
             ("archive_after_days", self.archive_after_days),
@@ -570,7 +568,7 @@ mod tests {
             email: Some(" Ann@Example.COM ".into()),
             phone: None,
         };
-        s.validate().unwrap();
+        s.validate().expect("a valid address");
         assert_eq!(s.email.as_deref(), Some("ann@example.com"));
         s.phone = Some("+14155550100".into());
         assert!(s.validate().is_err());
@@ -579,7 +577,7 @@ mod tests {
             email: None,
             phone: Some("+1 (415) 555-0100".into()),
         };
-        p.validate().unwrap();
+        p.validate().expect("a valid number");
         assert_eq!(p.phone.as_deref(), Some("+14155550100"));
     }
 }

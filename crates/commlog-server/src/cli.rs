@@ -126,6 +126,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AnalyticsCommand,
     },
+    /// Retention policies.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Local models for transcription and embeddings.
     Models {
         #[command(subcommand)]
@@ -247,6 +252,19 @@ pub enum AnalyticsCommand {
         until: Option<time::OffsetDateTime>,
         #[arg(long)]
         repair: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RetentionCommand {
+    /// Apply the retention policies now (`serve` does so every hour): archive and purge, except
+    /// what legal holds keep. With --dry-run, report what would happen and change nothing.
+    Run {
+        /// One company; default every company with policies.
+        #[arg(long)]
+        company_id: Option<Uuid>,
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -611,6 +629,41 @@ pub async fn run(cli: Cli) -> Result<()> {
             if differing > 0 {
                 return Err(anyhow!("{differing} rollup rows differ from the logs"));
             }
+            Ok(())
+        }
+        Command::Retention {
+            command:
+                RetentionCommand::Run {
+                    company_id,
+                    dry_run,
+                },
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let companies = match company_id {
+                Some(id) => vec![id],
+                None => store.company_ids().await?,
+            };
+            let state = app_state(
+                store,
+                &cli.data_dir,
+                &models_dir,
+                Limits::default(),
+                Default::default(),
+                String::new(),
+            )?;
+            let mut results = Vec::new();
+            for company in companies {
+                let scope = crate::import::acting_scope(&state.store, company, None).await?;
+                let r = crate::compliance::apply_retention(&state, &scope, dry_run).await?;
+                results.push(serde_json::json!({
+                    "company_id": company, "archived": r.archived.len(), "purged": r.purged.len(),
+                    "removed": r.removed.len(), "held": r.held.len(), "files": r.files,
+                }));
+            }
+            println!(
+                "{}",
+                serde_json::json!({"dry_run": dry_run, "companies": results})
+            );
             Ok(())
         }
         Command::Models {

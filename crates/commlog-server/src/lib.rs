@@ -10,6 +10,7 @@ pub mod auth;
 pub mod blobs;
 pub mod capture;
 pub mod cli;
+pub mod compliance;
 pub mod crypto;
 pub mod email_import;
 pub mod error;

@@ -573,6 +573,8 @@ delegate! {
     /// The contacts, addresses and numbers that identify a data subject.
     fn resolve_subject(&self, scope: &Scope, r: &commlog_domain::compliance::SubjectRef) -> StoreResult<commlog_domain::compliance::Subject> => scope;
     fn subject_log_ids(&self, scope: &Scope, s: &commlog_domain::compliance::Subject, after: Option<Uuid>, limit: i64) -> StoreResult<Vec<Uuid>> => scope;
+    /// The subject's logs (deleted and archived too) and their attachments, for an access export.
+    fn subject_export_logs(&self, scope: &Scope, ids: &[Uuid]) -> StoreResult<(Vec<CommunicationLog>, Vec<Attachment>)> => scope;
     /// Records an erasure request and queues its job (refused under a legal hold).
     fn start_erasure(&self, scope: &Scope, new: &commlog_domain::compliance::NewErasure) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;
     fn get_erasure(&self, scope: &Scope, id: Uuid) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;

@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod attachments;
+pub mod compliance;
 pub mod email;
 pub mod integrations;
 pub mod logs;
@@ -50,6 +51,7 @@ use utoipa_axum::routes;
         (name = "events", description = "Real-time events over a WebSocket, resumable by sequence number"),
         (name = "analytics", description = "Reports by role scope with drill-down filters and CSV export, live counters, SLA and cost settings"),
         (name = "processing", description = "Automatic processing: transcription, sentiment, topics, PII, categories, follow-ups and escalation"),
+        (name = "compliance", description = "Legal holds, retention policies and runs, subject access exports and erasure"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -243,6 +245,27 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             people::get_company,
             security::update_company_security
         ))
+        .routes(routes!(
+            compliance::list_legal_holds,
+            compliance::create_legal_hold
+        ))
+        .routes(routes!(compliance::get_legal_hold))
+        .routes(routes!(compliance::release_legal_hold))
+        .routes(routes!(
+            compliance::list_retention_policies,
+            compliance::create_retention_policy
+        ))
+        .routes(routes!(
+            compliance::update_retention_policy,
+            compliance::delete_retention_policy
+        ))
+        .routes(routes!(compliance::run_retention))
+        .routes(routes!(compliance::export_subject))
+        .routes(routes!(
+            compliance::list_erasures,
+            compliance::start_erasure
+        ))
+        .routes(routes!(compliance::get_erasure))
         .routes(routes!(integrations::configure_channel_webhook))
         .routes(routes!(
             integrations::get_own_numbers,

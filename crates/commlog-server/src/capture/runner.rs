@@ -124,6 +124,7 @@ async fn run_one(app: &AppState, job: &Job, scopes: &Scopes) -> anyhow::Result<(
         commlog_domain::processing::PROCESS_LOG_JOB => {
             crate::processing::process(app, job, scopes).await
         }
+        commlog_domain::compliance::ERASURE_JOB => crate::compliance::erase(app, job, scopes).await,
         other => Err(JobError::Permanent(format!(
             "no handler for jobs of kind {other}"
         ))),
@@ -145,11 +146,12 @@ async fn run_one(app: &AppState, job: &Job, scopes: &Scopes) -> anyhow::Result<(
     Ok(())
 }
 
-/// Runs jobs until the process ends: woken by new work, or every second for retries; and
-/// marks overdue follow-ups every minute.
+/// Runs jobs until the process ends: woken by new work, or every second for retries; marks
+/// overdue follow-ups every minute, and applies retention policies every hour.
 pub fn spawn(app: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut last_sweep: Option<std::time::Instant> = None;
+        let mut last_retention: Option<std::time::Instant> = None;
         loop {
             if let Err(e) = run_due(&app).await {
                 tracing::warn!("job runner: {e:#}");
@@ -160,6 +162,14 @@ pub fn spawn(app: AppState) -> tokio::task::JoinHandle<()> {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(marked = n, "follow-ups overdue"),
                     Err(e) => tracing::warn!("follow-up sweep: {e:#}"),
+                }
+            }
+            if last_retention.is_none_or(|t| t.elapsed() >= crate::compliance::RETENTION_EVERY) {
+                last_retention = Some(std::time::Instant::now());
+                match crate::compliance::sweep_retention(&app).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(logs = n, "retention applied"),
+                    Err(e) => tracing::warn!("retention sweep: {e:#}"),
                 }
             }
             let _ = tokio::time::timeout(IDLE_POLL, app.jobs.notified()).await;

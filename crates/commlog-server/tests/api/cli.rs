@@ -109,6 +109,33 @@ fn documented_commands_print_one_json_object_each() {
     assert!(ok);
     assert!(doc["paths"]["/api/communication-logs/"].is_object());
 
+    // Retention: with no policy nothing happens, and the report says so.
+    let data_dir = dir.join("data");
+    let data = data_dir.to_str().expect("utf-8 path");
+    let (ok, run, err) = commlog(&db, &["--data-dir", data, "retention", "run", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert_eq!(run["dry_run"], true);
+    assert_eq!(run["companies"][0]["archived"], 0);
+    let (ok, run, err) = commlog(
+        &db,
+        &[
+            "--data-dir",
+            data,
+            "retention",
+            "run",
+            "--company-id",
+            &company_id,
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        (
+            run["dry_run"].as_bool(),
+            run["companies"][0]["purged"].as_u64()
+        ),
+        (Some(false), Some(0))
+    );
+
     let (ok, verified, err) = commlog(&db, &["audit", "verify"]);
     assert!(ok, "{err}");
     assert_eq!(verified["ok"], true);

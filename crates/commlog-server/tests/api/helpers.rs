@@ -37,6 +37,8 @@ pub struct TestApp {
     pub state: AppState,
     pub store: Arc<Store>,
     pub jwt: JwtKeys,
+    /// Where the blob store keeps its files.
+    pub blobs_dir: std::path::PathBuf,
     db: Db,
 }
 
@@ -152,7 +154,7 @@ impl TestApp {
             ),
             store: store.clone(),
             jwt: jwt.clone(),
-            blobs: Arc::new(LocalBlobStore::new(blobs)),
+            blobs: Arc::new(LocalBlobStore::new(blobs.clone())),
             limits: Limits {
                 max_body_bytes: 2 * 1024 * 1024,
                 max_attachment_bytes: 64 * 1024,
@@ -177,8 +179,56 @@ impl TestApp {
             state,
             store,
             jwt,
+            blobs_dir: blobs,
             db,
         }
+    }
+
+    /// Everything the database holds, as bytes to search: on SQLite the database file and its
+    /// write-ahead log as they are on disk; on PostgreSQL a full `pg_dump`.
+    pub async fn database_dump(&self) -> Vec<u8> {
+        match &self.db {
+            Db::Sqlite(dir) => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(dir).expect("database dir") {
+                    all.extend(std::fs::read(entry.expect("entry").path()).expect("read"));
+                }
+                all
+            }
+            Db::Postgres { owner_url, .. } => {
+                let out = std::process::Command::new("pg_dump")
+                    .arg("--dbname")
+                    .arg(owner_url)
+                    .output()
+                    .expect("pg_dump runs");
+                assert!(
+                    out.status.success(),
+                    "pg_dump: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                out.stdout
+            }
+        }
+    }
+
+    /// Every file in the blob store, as (path, bytes).
+    pub fn blob_files(&self) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, Vec<u8>)>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if let Ok(bytes) = std::fs::read(&p) {
+                    out.push((p, bytes));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.blobs_dir, &mut out);
+        out
     }
 
     /// Runs every background job that is due (what the server's runner does continuously).

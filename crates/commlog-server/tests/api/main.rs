@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod capture;
 mod cli;
+mod compliance;
 mod contract;
 mod email;
 mod errors;

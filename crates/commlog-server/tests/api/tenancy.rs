@@ -99,6 +99,30 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         )
         .await
         .body);
+    let hold = id(&app
+        .post(
+            "/api/legal-holds/",
+            &a.admin,
+            json!({"target_type": "customer", "target_id": customer, "reason": "Matter 1"}),
+        )
+        .await
+        .body);
+    let policy = id(&app
+        .post(
+            "/api/retention-policies/",
+            &a.admin,
+            json!({"name": "Calls", "delete_after_days": 3650}),
+        )
+        .await
+        .body);
+    let erasure = id(&app
+        .post(
+            "/api/subject-requests/erasures/",
+            &a.admin,
+            json!({"email": "gone@nowhere.example", "reason": "Request 1"}),
+        )
+        .await
+        .body);
     let sessions = app
         .get(&format!("/api/users/{}/sessions/", a.admin_id), &a.admin)
         .await;
@@ -120,6 +144,9 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         ("email-quarantine", quarantined),
         ("mail-accounts", mail_account),
         ("escalation-rules", rule),
+        ("legal-holds", hold),
+        ("retention-policies", policy),
+        ("subject-requests", erasure),
     ]);
     let reads = vec![
         format!("/api/communication-logs/{log}/?include_attachments=true&include_transcript=true"),
@@ -139,6 +166,9 @@ async fn company_a_objects(app: &TestApp, a: &Company) -> Fixture {
         format!("/api/communication-logs/{log}/processing/"),
         format!("/api/communication-categories/{category}/examples/"),
         "/api/escalation-rules/".to_owned(),
+        format!("/api/legal-holds/{hold}/"),
+        "/api/retention-policies/".to_owned(),
+        format!("/api/subject-requests/erasures/{erasure}/"),
     ];
     Fixture { ids, reads }
 }
@@ -188,6 +218,9 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
             Some(json!({"name": "Other", "rule": {"keywords": ["x"]}}))
         }
         "put" if path.ends_with("/satisfaction/") => Some(json!({"score": 4})),
+        "put" if path.starts_with("/api/retention-policies/") => {
+            Some(json!({"name": "Other", "delete_after_days": 30}))
+        }
         "put" => Some(call_body(json!({}))),
         "patch" => Some(json!({})),
         "post" if path.ends_with("/assign/") => Some(json!({"user_id": null})),
@@ -196,6 +229,7 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
         "post" if path.ends_with("/watchers/") => Some(json!({"user_id": b_admin})),
         "post" if path.ends_with("/reprocess/") => Some(json!({})),
         "post" if path.ends_with("/examples/") => Some(json!({"text": "an example text"})),
+        "post" if path.ends_with("/release/") => Some(json!({"reason": "done"})),
         "post" if path.ends_with("/password/") => {
             Some(json!({"new_password": "a long new password"}))
         }
@@ -206,6 +240,21 @@ fn body_for(method: &str, path: &str, b_admin: Uuid) -> Option<Value> {
 async fn another_companys_ids_are_not_found_anywhere(app: &TestApp) {
     let a = app.company("Alpha").await;
     let b = app.company("Beta").await;
+    // With the compliance capability, so compliance operations answer for the id, not the role.
+    for c in [&a, &b] {
+        let patch = commlog_domain::records::UserPatch {
+            is_compliance: Some(true),
+            ..Default::default()
+        };
+        app.store
+            .update_user(
+                &commlog_store::Scope::admin(c.id, c.admin_id),
+                c.admin_id,
+                &patch,
+            )
+            .await
+            .expect("compliance capability");
+    }
     let fx = company_a_objects(app, &a).await;
     let mut before = Vec::new();
     for path in &fx.reads {

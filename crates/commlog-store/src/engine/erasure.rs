@@ -9,10 +9,11 @@
 use super::audit::{self, Tx};
 use super::legal_holds::{describe, holds_covering};
 use super::purge::{self, Purged};
-use super::{Db, jobs, rows};
+use super::{Db, jobs, log_links, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::compliance::{ERASURE_JOB, ErasureRequest, NewErasure, Subject, SubjectRef};
-use commlog_domain::{new_id, time_fmt};
+use commlog_domain::records::Attachment;
+use commlog_domain::{CommunicationLog, new_id, time_fmt};
 use serde_json::{Value, json};
 use sqlx::QueryBuilder;
 use sqlx::types::Json;
@@ -200,6 +201,32 @@ impl Engine<Db> {
         subject_logs(&mut conn, scope.company_id(), s, after, limit).await
     }
 
+    /// Logs for a subject access export: each of `ids` the company has — deleted and archived
+    /// ones too, since they are still held — with participants, categories, tags and watchers,
+    /// oldest first; and every attachment of those logs.
+    pub(crate) async fn subject_export_logs(&self, scope: &Scope, ids: &[Uuid]) -> StoreResult<(Vec<CommunicationLog>, Vec<Attachment>)> {
+        let company = scope.company_id();
+        let mut conn = self.read.acquire().await?;
+        let (mut logs, mut files) = (Vec::new(), Vec::new());
+        for chunk in ids.chunks(purge::CHUNK) {
+            let mut qb = QueryBuilder::<Db>::new(format!("SELECT {} FROM crm_communication_logs l WHERE l.company_id = ", rows::LOG_COLUMNS));
+            qb.push_bind(company).push(" AND ");
+            purge::push_ids(&mut qb, "l.id", chunk);
+            let mut page = qb.build().fetch_all(&mut *conn).await?.iter().map(rows::log).collect::<StoreResult<Vec<_>>>()?;
+            log_links::load(&mut conn, company, &mut page).await?;
+            logs.extend(page);
+            let mut qb = QueryBuilder::<Db>::new("SELECT * FROM crm_communication_attachments WHERE company_id = ");
+            qb.push_bind(company).push(" AND ");
+            purge::push_ids(&mut qb, "communication_log_id", chunk);
+            for r in qb.build().fetch_all(&mut *conn).await? {
+                files.push(rows::attachment(&r)?);
+            }
+        }
+        logs.sort_by_key(|l| (l.start_time, l.id));
+        files.sort_by_key(|f| (f.communication_log_id, f.created_at, f.id));
+        Ok((logs, files))
+    }
+
     /// Records an erasure request and queues the job that carries it out; refused when a legal
     /// hold covers the subject or any of their logs (the refusal is audited too).
     pub(crate) async fn start_erasure(&self, scope: &Scope, new: &NewErasure) -> StoreResult<ErasureRequest> {
@@ -207,8 +234,8 @@ impl Engine<Db> {
         new.validate()?;
         let company = scope.company_id();
         let mut tx = self.begin_write().await?;
-        let subject = resolve(&mut *tx, company, &new.subject).await?;
-        let logs = all_subject_logs(&mut *tx, company, &subject).await?;
+        let subject = resolve(&mut tx, company, &new.subject).await?;
+        let logs = all_subject_logs(&mut tx, company, &subject).await?;
         let holds = holds_covering(&mut tx, company, &logs, &subject.contact_ids).await?;
         if !holds.is_empty() {
             tx.rollback().await?;
@@ -274,13 +301,13 @@ impl Engine<Db> {
             email: identifier.clone().filter(|_| req.subject_type == "email"),
             phone: identifier.filter(|_| req.subject_type == "phone"),
         };
-        let subject = match resolve(&mut *tx, company, &subject_ref).await {
+        let subject = match resolve(&mut tx, company, &subject_ref).await {
             Ok(s) => s,
             // The contact is gone: erased by an earlier run of this request's last step.
             Err(StoreError::NotFound) => Subject::default(),
             Err(e) => return Err(e),
         };
-        let ids = subject_logs(&mut *tx, company, &subject, None, batch).await?;
+        let ids = subject_logs(&mut tx, company, &subject, None, batch).await?;
         let now = DbTime::from(time_fmt::now());
         let holds = holds_covering(&mut tx, company, &ids, &subject.contact_ids).await?;
         if !holds.is_empty() {

@@ -1,0 +1,93 @@
+//! Data protection work beyond a single request: erasure requests worked through in batches by
+//! the job runner, the hourly retention sweep, and deleting the files that both leave behind.
+
+pub mod export;
+
+use crate::blobs::BlobError;
+use crate::capture::runner::{JobError, Scopes};
+use crate::state::AppState;
+use commlog_domain::compliance::{ERASURE_JOB, RetentionReport};
+use commlog_domain::records::Job;
+use commlog_store::Scope;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// Logs purged per transaction.
+pub const ERASURE_BATCH: i64 = 500;
+/// How long one run of an erasure job works before it queues its continuation: well inside
+/// the job lease, so no other runner takes the job over while it is still working.
+const ERASURE_SLICE: Duration = Duration::from_secs(60);
+/// How often retention policies are applied.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Deletes files from the blob store; one already gone counts as deleted.
+pub async fn delete_blobs(app: &AppState, keys: &[String]) -> Result<(), BlobError> {
+    for key in keys {
+        match app.blobs.delete(key).await {
+            Ok(()) | Err(BlobError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The job that carries out an erasure request (payload `{"erasure_id"}`).
+pub async fn erase(app: &AppState, job: &Job, scopes: &Scopes) -> Result<(), JobError> {
+    let id = job
+        .payload
+        .get("erasure_id")
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| JobError::permanent("the job names no erasure request"))?;
+    let scope = scopes.of(app, job.company_id).await?;
+    let started = Instant::now();
+    loop {
+        let (request, files) = match app.store.erase_batch(&scope, id, ERASURE_BATCH).await {
+            Ok(done) => done,
+            Err(commlog_store::StoreError::NotFound) => {
+                return Err(JobError::permanent("no such erasure request"));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        delete_blobs(app, &files).await.map_err(JobError::retry)?;
+        if request.status != "running" {
+            tracing::info!(erasure = %id, status = %request.status, logs = request.logs_done, "erasure finished");
+            return Ok(());
+        }
+        if started.elapsed() >= ERASURE_SLICE {
+            // Progress is committed batch by batch; the continuation picks up where this left.
+            app.store
+                .enqueue_job(job.company_id, ERASURE_JOB, &json!({"erasure_id": id}))
+                .await?;
+            app.jobs.notify_one();
+            return Ok(());
+        }
+    }
+}
+
+/// Applies one company's retention policies now and deletes the files of purged logs.
+pub async fn apply_retention(
+    app: &AppState,
+    scope: &Scope,
+    dry_run: bool,
+) -> anyhow::Result<RetentionReport> {
+    let now = commlog_domain::time_fmt::now();
+    let (report, files) = app.store.run_retention(scope, now, dry_run).await?;
+    delete_blobs(app, &files).await?;
+    Ok(report)
+}
+
+/// Applies every company's retention policies; returns how many logs were archived or purged.
+pub async fn sweep_retention(app: &AppState) -> anyhow::Result<usize> {
+    let mut acted = 0;
+    for company in app.store.company_ids().await? {
+        let scope = crate::import::acting_scope(&app.store, company, None).await?;
+        if app.store.list_retention_policies(&scope).await?.is_empty() {
+            continue;
+        }
+        let r = apply_retention(app, &scope, false).await?;
+        acted += r.archived.len() + r.purged.len() + r.removed.len();
+    }
+    Ok(acted)
+}

@@ -1,0 +1,367 @@
+//! Compliance over the API: a subject access export holds everything about the person with a
+//! manifest of hashes; an erasure refused under legal hold, then carried out by the job runner,
+//! leaves none of the person's markers in a full database dump or in any blob; retention's dry
+//! run equals its run; archived logs are for compliance eyes only.
+
+use crate::both;
+use crate::helpers::*;
+use crate::tenancy::upload;
+use axum::http::StatusCode;
+use commlog_domain::Role;
+use commlog_domain::records::UserPatch;
+use commlog_store::Scope;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use uuid::Uuid;
+
+const MARKER: &str = "qzvk4482";
+const PHONE: &str = "+14155550177";
+
+/// A manager with the compliance capability.
+pub async fn compliance_officer(app: &TestApp, c: &Company) -> String {
+    let (id, _) = app.user(c, Role::Manager, None, 10).await;
+    let patch = UserPatch {
+        is_compliance: Some(true),
+        ..UserPatch::default()
+    };
+    app.store
+        .update_user(&Scope::admin(c.id, c.admin_id), id, &patch)
+        .await
+        .expect("compliance capability");
+    app.token(c.id, id).await
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let hay = haystack.to_ascii_lowercase();
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// The subject's data in every form: contact, a call with a transcript, an e-mail they sent, a
+/// text from their number with an attachment, all processed (topics, PII spans, sentiment).
+async fn subject(app: &TestApp, c: &Company) -> (Uuid, Vec<Uuid>, Uuid) {
+    let contact = app
+        .post(
+            "/api/contacts/",
+            &c.admin,
+            json!({"full_name": format!("Bea {MARKER}"), "emails": [format!("bea.{MARKER}@example.org")], "phones": [PHONE]}),
+        )
+        .await;
+    assert_eq!(contact.status, StatusCode::CREATED, "{:?}", contact.body);
+    let contact = id(&contact.body);
+    let call = app
+        .log(
+            &c.admin,
+            json!({"contact_id": contact, "subject": format!("Renewal {MARKER}"),
+                   "content": format!("Bea asked about the {MARKER} renewal and the {MARKER} invoice."),
+                   "transcription": format!("Agent: Hello. Customer: my reference is {MARKER}.")}),
+        )
+        .await;
+    let mail = app
+        .log(
+            &c.admin,
+            json!({"communication_type": "email", "channel": "email", "direction": "inbound",
+                   "subject": "Order question", "content": format!("Hello, the code {MARKER} does not work."),
+                   "participants": [{"role": "from", "email": format!("bea.{MARKER}@example.org"), "name": "Bea"}]}),
+        )
+        .await;
+    let text = app
+        .log(
+            &c.admin,
+            json!({"communication_type": "sms", "channel": "sms", "direction": "inbound",
+                   "content": format!("Please call me back about {MARKER} tomorrow"),
+                   "participants": [{"role": "from", "phone": PHONE}]}),
+        )
+        .await;
+    let file = format!("scan of {MARKER} contract\n");
+    upload(app, &c.admin, text, file.as_bytes()).await;
+    let other = app
+        .log(
+            &c.admin,
+            json!({"content": "A different customer called about invoices."}),
+        )
+        .await;
+    app.run_jobs().await;
+    (contact, vec![call, mail, text], other)
+}
+
+async fn export_then_erase_leaves_nothing_behind(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let officer = compliance_officer(app, &c).await;
+    let (_, rep) = app.user(&c, Role::SalesRep, None, 10).await;
+    let (contact, logs, other) = subject(app, &c).await;
+    assert!(
+        contains(&app.database_dump().await, MARKER),
+        "the marker is stored"
+    );
+
+    // Only compliance officers handle subject requests.
+    for token in [&rep, &c.admin] {
+        let r = app
+            .post(
+                "/api/subject-requests/export/",
+                token,
+                json!({"contact_id": contact}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    }
+    let r = app
+        .post(
+            "/api/subject-requests/export/",
+            &officer,
+            json!({"contact_id": contact, "email": "x@y.example"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The export: every log, the transcript, the file, and a manifest whose hashes hold.
+    let r = app
+        .post(
+            "/api/subject-requests/export/",
+            &officer,
+            json!({"phone": "+1 415 555 0177"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/zip");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).expect("a zip");
+    let mut read = |name: &str| -> Vec<u8> {
+        let mut f = zip
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} in the export"));
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).expect("read");
+        out
+    };
+    let manifest: Value = serde_json::from_slice(&read("manifest.json")).expect("manifest");
+    assert_eq!(manifest["counts"]["logs"], 3);
+    assert_eq!(manifest["counts"]["files"], 1);
+    let files = manifest["files"].as_array().expect("files");
+    for f in files {
+        let bytes = read(f["path"].as_str().expect("path"));
+        assert_eq!(f["sha256"], hex::encode(Sha256::digest(&bytes)), "{f}");
+    }
+    for l in &logs {
+        let log: Value = serde_json::from_slice(&read(&format!("logs/{l}.json"))).expect("log");
+        assert_eq!(log["id"], l.to_string());
+    }
+    assert!(contains(
+        &read(&format!("logs/{}/transcript.txt", logs[0])),
+        MARKER
+    ));
+    assert!(
+        files
+            .iter()
+            .any(|f| f["path"].as_str().is_some_and(|p| p.contains("/files/")))
+    );
+    let subject: Value = serde_json::from_slice(&read("subject.json")).expect("subject");
+    assert_eq!(subject["contacts"][0]["id"], contact.to_string());
+    assert!(!files.iter().any(|f| {
+        f["path"]
+            .as_str()
+            .is_some_and(|p| p.contains(&other.to_string()))
+    }));
+
+    // A legal hold on one of the logs refuses the erasure and names itself.
+    let hold = app
+        .post(
+            "/api/legal-holds/",
+            &officer,
+            json!({"target_type": "log", "target_id": logs[1], "reason": "Dispute 7"}),
+        )
+        .await;
+    assert_eq!(hold.status, StatusCode::CREATED, "{:?}", hold.body);
+    let hold_id = id(&hold.body);
+    let erase = json!({"contact_id": contact, "reason": "Art. 17 request 2026-31"});
+    let r = app
+        .post("/api/subject-requests/erasures/", &officer, erase.clone())
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(r.body["error_code"], "legal_hold");
+    assert!(
+        r.body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&hold_id.to_string()) && m.contains("Dispute 7"))
+    );
+    let r = app
+        .post(
+            &format!("/api/legal-holds/{hold_id}/release/"),
+            &officer,
+            json!({"reason": "Settled"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert!(r.body["released_at"].is_string());
+
+    // Accepted, then carried out by the job runner.
+    let r = app
+        .post("/api/subject-requests/erasures/", &officer, erase)
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{:?}", r.body);
+    assert_eq!(r.body["logs_total"], 3);
+    let request = id(&r.body);
+    app.run_jobs().await;
+    let done = app
+        .get(
+            &format!("/api/subject-requests/erasures/{request}/"),
+            &officer,
+        )
+        .await;
+    assert_eq!(done.body["status"], "completed", "{:?}", done.body);
+    assert_eq!(done.body["logs_done"], 3);
+    assert_eq!(done.body["receipt"]["contacts"], 1);
+    assert_eq!(done.body["receipt"]["files"], 1);
+
+    // Nothing of the person is left: not in a full dump, not in any blob.
+    let dump = app.database_dump().await;
+    assert!(
+        !contains(&dump, MARKER),
+        "the marker survives in the database dump"
+    );
+    assert!(
+        !contains(&dump, "4155550177"),
+        "the number survives in the database dump"
+    );
+    for (path, bytes) in app.blob_files() {
+        assert!(
+            !contains(&bytes, MARKER),
+            "the marker survives in {}",
+            path.display()
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/api/contacts/{contact}/"), &officer)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    for l in &logs {
+        assert_eq!(
+            app.get(&format!("/api/communication-logs/{l}/"), &officer)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/api/communication-logs/{other}/"), &officer)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Searching for the person finds nothing any more.
+    let r = app
+        .get(
+            &format!("/api/communication-logs/?search={MARKER}&archived=include"),
+            &officer,
+        )
+        .await;
+    assert_eq!(r.body["count"], 0, "{:?}", r.body);
+    // The receipt is in the audit trail, without the erased data.
+    let audit = app.get("/api/audit/?action=erase", &officer).await;
+    assert_eq!(audit.status, StatusCode::OK, "{:?}", audit.body);
+    let entries = audit.body.get("results").unwrap_or(&audit.body).clone();
+    assert!(entries.to_string().contains(&request.to_string()));
+    assert!(!entries.to_string().contains(MARKER));
+}
+
+async fn retention_over_the_api(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let officer = compliance_officer(app, &c).await;
+    let (_, rep) = app.user(&c, Role::SalesRep, None, 10).await;
+    let old = app
+        .log(
+            &c.admin,
+            json!({"start_time": "2024-01-10T10:00:00Z", "end_time": "2024-01-10T10:05:00Z"}),
+        )
+        .await;
+    let recent = app
+        .log(
+            &c.admin,
+            json!({"start_time": "2026-01-10T10:00:00Z", "end_time": "2026-01-10T10:05:00Z"}),
+        )
+        .await;
+    let r = app
+        .post(
+            "/api/retention-policies/",
+            &officer,
+            json!({"name": "Calls", "archive_after_days": 0}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_field(&r), "archive_after_days");
+    let r = app
+        .post(
+            "/api/retention-policies/",
+            &rep,
+            json!({"name": "Calls", "archive_after_days": 30}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Archive everything older than 30 days, purge after ten years: `old` and `recent` archive.
+    let r = app
+        .post("/api/retention-policies/", &officer, json!({"name": "Calls", "communication_type": "call", "archive_after_days": 30, "delete_after_days": 3650}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let dry = app
+        .post("/api/retention/run/", &officer, json!({"dry_run": true}))
+        .await;
+    assert_eq!(dry.status, StatusCode::OK, "{:?}", dry.body);
+    let mut expected = vec![old.to_string(), recent.to_string()];
+    expected.sort();
+    let mut archived: Vec<String> = dry.body["archived"]
+        .as_array()
+        .expect("archived")
+        .iter()
+        .map(|v| v.as_str().unwrap_or("").to_owned())
+        .collect();
+    archived.sort();
+    assert_eq!(archived, expected);
+    assert_eq!(
+        app.get("/api/communication-logs/", &c.admin).await.body["count"],
+        2,
+        "a dry run changes nothing"
+    );
+    let real = app.post("/api/retention/run/", &officer, json!({})).await;
+    assert_eq!(real.body["archived"].as_array().map(Vec::len), Some(2));
+    assert_eq!(real.body["dry_run"], false);
+    assert_eq!(
+        app.get("/api/communication-logs/", &c.admin).await.body["count"],
+        0
+    );
+    let r = app
+        .get("/api/communication-logs/?archived=only", &rep)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = app
+        .get("/api/communication-logs/?archived=only", &officer)
+        .await;
+    assert_eq!(r.body["count"], 2);
+    let r = app
+        .get("/api/communication-logs/?archived=sometimes", &officer)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // An archived log is still there for whoever may see it.
+    assert_eq!(
+        app.get(&format!("/api/communication-logs/{old}/"), &c.admin)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let audit = app
+        .get("/api/audit/?action=retention_archive", &officer)
+        .await;
+    let entries = audit
+        .body
+        .get("results")
+        .unwrap_or(&audit.body)
+        .as_array()
+        .map(Vec::len);
+    assert_eq!(entries, Some(2));
+}
+
+both!(
+    export_then_erase_leaves_nothing_behind,
+    retention_over_the_api
+);
