@@ -31,6 +31,8 @@ macro_rules! engine_modules {
         mod erasure;
         #[path = "../engine/events.rs"]
         mod events;
+        #[path = "../engine/field_crypto.rs"]
+        mod field_crypto;
         #[path = "../engine/identity.rs"]
         mod identity;
         #[path = "../engine/jobs.rs"]
@@ -69,6 +71,7 @@ macro_rules! engine_modules {
 }
 
 mod db_time;
+pub mod encryption;
 mod error;
 mod migrate;
 #[expect(
@@ -102,4 +105,6 @@ pub use tenant::Tenant;
 pub struct Engine<DB: sqlx::Database> {
     read: sqlx::Pool<DB>,
     write: sqlx::Pool<DB>,
+    /// The keys of encryption at rest, when it is on.
+    keys: Option<std::sync::Arc<encryption::Keyring>>,
 }

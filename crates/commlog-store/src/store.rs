@@ -33,6 +33,8 @@ pub struct ConnectOptions {
     /// imports, which are idempotent: a crash loses at most the last moments, which a re-run
     /// brings back. Never for the server, whose acknowledgements promise durability.
     pub asynchronous_commit: bool,
+    /// Encryption at rest: the master keys, when configured (see [`crate::encryption`]).
+    pub encryption: Option<std::sync::Arc<crate::encryption::Keyring>>,
 }
 
 impl Default for ConnectOptions {
@@ -42,6 +44,7 @@ impl Default for ConnectOptions {
             acquire_timeout: Duration::from_millis(750),
             statement_timeout: Duration::from_secs(30),
             asynchronous_commit: false,
+            encryption: None,
         }
     }
 }
@@ -343,8 +346,8 @@ macro_rules! delegate {
                     let tenant: crate::Tenant = $tenant.into();
                     crate::tenant::within(tenant, async move {
                         match self {
-                            Store::Postgres(e) => e.$name($($arg),*).await,
-                            Store::Sqlite(e) => e.$name($($arg),*).await,
+                            Store::Postgres(e) => crate::encryption::within(e.keys.clone(), e.$name($($arg),*)).await,
+                            Store::Sqlite(e) => crate::encryption::within(e.keys.clone(), e.$name($($arg),*)).await,
                         }
                     })
                     .await

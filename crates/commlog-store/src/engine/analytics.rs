@@ -5,7 +5,7 @@
 //! a period from the logs and compares it with the rollup.
 
 use super::audit::{self, Tx};
-use super::{Db, dialect, logs, rows};
+use super::{Db, dialect, field_crypto, logs, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::analytics::*;
 use commlog_domain::{CommunicationLog, time_fmt};
@@ -265,21 +265,23 @@ impl Engine<Db> {
         );
         push_log_period(&mut qb, company, q);
         qb.push(" AND l.sentiment_score < 0 ORDER BY l.sentiment_score, l.start_time DESC LIMIT ").push_bind(limit);
-        let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
-        fetched
-            .iter()
-            .map(|r| {
-                Ok(NegativeLog {
-                    id: rows::get(r, "id")?,
-                    subject: rows::get(r, "subject")?,
-                    channel: rows::get(r, "channel")?,
-                    customer_id: rows::get(r, "customer_id")?,
-                    assigned_to_user_id: rows::get(r, "assigned_to_user_id")?,
-                    start_time: rows::time(r, "start_time")?,
-                    sentiment_score: rows::get(r, "sentiment_score")?,
-                })
-            })
-            .collect()
+        let mut conn = self.read.acquire().await?;
+        let fetched = qb.build().persistent(false).fetch_all(&mut *conn).await?;
+        let mut out = Vec::with_capacity(fetched.len());
+        for r in &fetched {
+            let id: Uuid = rows::get(r, "id")?;
+            let subject: String = rows::get(r, "subject")?;
+            out.push(NegativeLog {
+                id,
+                subject: field_crypto::open_company_text(&mut conn, company, &subject, &format!("subject:{id}")).await?,
+                channel: rows::get(r, "channel")?,
+                customer_id: rows::get(r, "customer_id")?,
+                assigned_to_user_id: rows::get(r, "assigned_to_user_id")?,
+                start_time: rows::time(r, "start_time")?,
+                sentiment_score: rows::get(r, "sentiment_score")?,
+            });
+        }
+        Ok(out)
     }
 
     /// Capture failures of a period: dead jobs by kind, quarantined mail by origin.

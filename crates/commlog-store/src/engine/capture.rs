@@ -6,7 +6,7 @@
 
 use super::audit;
 use super::jobs;
-use super::{Db, rows};
+use super::{Db, field_crypto, rows};
 use crate::store::{CaptureRecord, CapturedEvent, NewCaptureEvent, WebhookChannel};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::{new_id, time_fmt};
@@ -80,6 +80,12 @@ impl Engine<Db> {
     pub(crate) async fn record_capture_event(&self, e: &NewCaptureEvent) -> StoreResult<CaptureRecord> {
         let mut tx = self.begin_write().await?;
         let id = new_id();
+        // Raw payloads and normalised events hold what customers said and their numbers.
+        let payload = field_crypto::seal_company_text(&mut tx, e.company_id, &e.payload, &format!("capture_event:{id}:payload")).await?;
+        let event = match &e.event {
+            Some(ev) => Some(field_crypto::seal_company_text(&mut tx, e.company_id, ev, &format!("capture_event:{id}:event")).await?),
+            None => None,
+        };
         let inserted = sqlx::query(
             "INSERT INTO capture_events (company_id, id, channel_id, provider, kind, dedupe_key, subject, received_at, payload, event) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (company_id, provider, dedupe_key) DO NOTHING",
@@ -92,8 +98,8 @@ impl Engine<Db> {
         .bind(&e.dedupe_key)
         .bind(&e.subject)
         .bind(DbTime::from(time_fmt::now()))
-        .bind(&e.payload)
-        .bind(&e.event)
+        .bind(&payload)
+        .bind(&event)
         .execute(&mut *tx)
         .await?;
         let record = if inserted.rows_affected() == 1 {
@@ -124,6 +130,9 @@ impl Engine<Db> {
         .fetch_optional(&self.read)
         .await?
         .ok_or(StoreError::NotFound)?;
+        let mut conn = self.read.acquire().await?;
+        let sealed = rows::get::<Option<String>>(&r, "event")?.unwrap_or_default();
+        let event = field_crypto::open_company_text(&mut conn, company_id, &sealed, &format!("capture_event:{id}:event")).await?;
         Ok(CapturedEvent {
             id: rows::get(&r, "id")?,
             company_id,
@@ -131,7 +140,7 @@ impl Engine<Db> {
             provider: rows::get(&r, "provider")?,
             kind: rows::get(&r, "kind")?,
             subject: rows::get(&r, "subject")?,
-            event: rows::get::<Option<String>>(&r, "event")?.unwrap_or_default(),
+            event,
             processed: rows::opt_time(&r, "processed_at")?.is_some(),
             communication_log_id: rows::get(&r, "communication_log_id")?,
         })
@@ -139,8 +148,9 @@ impl Engine<Db> {
 
     /// The normalised events of one subject (a call, a message) in arrival order.
     pub(crate) async fn subject_events(&self, company_id: Uuid, provider: &str, kind: &str, subject: &str) -> StoreResult<Vec<String>> {
+        let mut conn = self.read.acquire().await?;
         let rows = sqlx::query(
-            "SELECT event FROM capture_events WHERE company_id = $1 AND provider = $2 AND kind = $3 AND subject = $4 \
+            "SELECT id, event FROM capture_events WHERE company_id = $1 AND provider = $2 AND kind = $3 AND subject = $4 \
              AND event IS NOT NULL ORDER BY received_at, id LIMIT $5",
         )
         .bind(company_id)
@@ -148,9 +158,15 @@ impl Engine<Db> {
         .bind(kind)
         .bind(subject)
         .bind(MAX_SUBJECT_EVENTS)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *conn)
         .await?;
-        rows.iter().map(|r| rows::get(r, "event")).collect()
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let id: Uuid = rows::get(r, "id")?;
+            let sealed: String = rows::get(r, "event")?;
+            events.push(field_crypto::open_company_text(&mut conn, company_id, &sealed, &format!("capture_event:{id}:event")).await?);
+        }
+        Ok(events)
     }
 
     /// Marks an event processed, with the log it became (if any) and what happened.

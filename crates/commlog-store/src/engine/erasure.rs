@@ -9,7 +9,7 @@
 use super::audit::{self, Tx};
 use super::legal_holds::{describe, holds_covering};
 use super::purge::{self, Purged};
-use super::{Db, jobs, log_links, rows};
+use super::{Db, field_crypto, jobs, log_links, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::compliance::{ERASURE_JOB, ErasureRequest, NewErasure, Subject, SubjectRef};
 use commlog_domain::records::Attachment;
@@ -86,8 +86,15 @@ async fn resolve(conn: &mut <Db as sqlx::Database>::Connection, company_id: Uuid
 /// Ids of the subject's logs (named by contact, or with the subject among the participants),
 /// after `after` in id order. Purged logs no longer carry the subject, so they drop out.
 async fn subject_logs(conn: &mut <Db as sqlx::Database>::Connection, company_id: Uuid, s: &Subject, after: Option<Uuid>, limit: i64) -> StoreResult<Vec<Uuid>> {
+    // With encryption on, addresses are sealed: they are found by their keyed hashes.
+    let addresses: Vec<String> = s.emails.iter().chain(&s.phones).cloned().collect();
+    let tokens = field_crypto::address_tokens(conn, company_id, &addresses).await?.unwrap_or_default();
     let mut qb = QueryBuilder::<Db>::new("SELECT id FROM (SELECT p.communication_log_id AS id FROM crm_communication_participants p WHERE p.company_id = ");
     qb.push_bind(company_id).push(" AND (1 = 0");
+    if !tokens.is_empty() {
+        qb.push(" OR ");
+        push_strings(&mut qb, "p.address_token", &tokens);
+    }
     if !s.emails.is_empty() {
         qb.push(" OR ");
         push_strings(&mut qb, "p.email", &s.emails);
@@ -164,12 +171,17 @@ async fn erase_records(tx: &mut Tx, company_id: Uuid, s: &Subject) -> StoreResul
     for c in &s.contact_ids {
         // Logs outside the subject's (none should remain) must not keep a reference.
         sqlx::query("UPDATE crm_communication_logs SET contact_id = NULL WHERE company_id = $1 AND contact_id = $2").bind(company_id).bind(c).execute(&mut **tx).await?;
-        sqlx::query("UPDATE crm_communication_participants SET contact_id = NULL, email = NULL, phone = NULL, name = NULL WHERE company_id = $1 AND contact_id = $2").bind(company_id).bind(c).execute(&mut **tx).await?;
+        sqlx::query("UPDATE crm_communication_participants SET contact_id = NULL, email = NULL, phone = NULL, name = NULL, address_token = NULL WHERE company_id = $1 AND contact_id = $2").bind(company_id).bind(c).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM contact_emails WHERE company_id = $1 AND contact_id = $2").bind(company_id).bind(c).execute(&mut **tx).await?;
         sqlx::query("DELETE FROM contact_phones WHERE company_id = $1 AND contact_id = $2").bind(company_id).bind(c).execute(&mut **tx).await?;
         contacts += sqlx::query("DELETE FROM contacts WHERE company_id = $1 AND id = $2").bind(company_id).bind(c).execute(&mut **tx).await?.rows_affected();
     }
     counts.insert("contacts".into(), contacts.into());
+    // Crypto-shredding: whatever copy of the person's data survives anywhere (an old backup)
+    // was sealed under these keys, which are now gone.
+    let scopes: Vec<String> = s.contact_ids.iter().map(|c| format!("contact:{c}")).collect();
+    let destroyed = field_crypto::destroy_keys(tx, company_id, &scopes).await?;
+    counts.insert("keys_destroyed".into(), destroyed.into());
     Ok(Value::Object(counts))
 }
 

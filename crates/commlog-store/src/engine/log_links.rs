@@ -117,7 +117,7 @@ pub(super) async fn load(
         l.tags.sort();
         l.watchers.sort();
     }
-    Ok(())
+    super::field_crypto::open_logs(conn, company_id, logs).await
 }
 
 /// Sets a log's categories (`replace`: drop the old ones first).
@@ -243,13 +243,28 @@ pub(super) async fn set_participants(
             user_id: p.user_id,
         })
         .collect();
+    // With encryption on, addresses, numbers and names are sealed under the log's key.
+    let mut sealed = stored.clone();
+    let mut tokens = vec![None; sealed.len()];
+    if crate::encryption::current().is_some() && !sealed.is_empty() {
+        let row = sqlx::query("SELECT contact_id, customer_id FROM crm_communication_logs WHERE company_id = $1 AND id = $2")
+            .bind(company_id)
+            .bind(log_id)
+            .fetch_one(&mut **tx)
+            .await?;
+        let key = super::field_crypto::log_key(tx, company_id, row.try_get("contact_id")?, row.try_get("customer_id")?).await?;
+        for (p, token) in sealed.iter_mut().zip(tokens.iter_mut()) {
+            *token = super::field_crypto::seal_participant(tx, company_id, key.as_deref(), p).await?;
+        }
+    }
     // Bounded batches keep every statement under both engines' bind-parameter limits.
-    for (chunk_no, chunk) in stored.chunks(100).enumerate() {
+    for (chunk_no, chunk) in sealed.chunks(100).enumerate() {
         let mut qb = QueryBuilder::<Db>::new(
-            "INSERT INTO crm_communication_participants (company_id, id, communication_log_id, position, role, email, phone, name, contact_id, user_id) ",
+            "INSERT INTO crm_communication_participants (company_id, id, communication_log_id, position, role, email, phone, name, contact_id, user_id, address_token) ",
         );
         qb.push_values(chunk.iter().enumerate(), |mut b, (i, p)| {
             let position = i32::try_from(chunk_no * 100 + i).unwrap_or(i32::MAX);
+            let token = tokens.get(chunk_no * 100 + i).cloned().flatten();
             b.push_bind(company_id)
                 .push_bind(p.id)
                 .push_bind(log_id)
@@ -259,7 +274,8 @@ pub(super) async fn set_participants(
                 .push_bind(p.phone.clone())
                 .push_bind(p.name.clone())
                 .push_bind(p.contact_id)
-                .push_bind(p.user_id);
+                .push_bind(p.user_id)
+                .push_bind(token);
         });
         qb.build().execute(&mut **tx).await?;
     }

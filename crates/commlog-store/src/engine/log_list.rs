@@ -3,7 +3,7 @@
 //! exact one is asked for (an exact count of a large company would cost a full scan per page).
 
 use super::logs::push_visible;
-use super::{Db, dialect, log_links, rows};
+use super::{Db, dialect, field_crypto, log_links, rows};
 use crate::store::LogPage;
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use base64::Engine as _;
@@ -29,6 +29,11 @@ impl Engine<Db> {
             ("ASC", ">")
         };
 
+        let mut conn = self.read.acquire().await?;
+        let tokens = match p.search.as_deref() {
+            Some(q) => field_crypto::search_tokens(&mut conn, scope.company_id(), q).await?,
+            None => None,
+        };
         // The page is chosen over ids alone (an index-only walk, even past a deep OFFSET), and
         // only its rows are then read whole: skipping 50,000 rows costs index entries, not
         // 50,000 heap fetches.
@@ -36,7 +41,7 @@ impl Engine<Db> {
             "SELECT {} FROM crm_communication_logs l JOIN (SELECT l.id FROM crm_communication_logs l WHERE ",
             rows::LOG_COLUMNS
         ));
-        push_filters(&mut qb, scope, p);
+        push_filters(&mut qb, scope, p, tokens.as_deref());
         if let Some(c) = &cursor {
             qb.push(format!(" AND (l.{col}, l.id) {cmp} ("));
             qb.push_bind(DbTime::from(c.t))
@@ -55,7 +60,6 @@ impl Engine<Db> {
             .push(format!(
                 " AND l.id = page.id ORDER BY l.{col} {dir}, l.id {dir}"
             ));
-        let mut conn = self.read.acquire().await?;
         // Planned with the actual values every time: a cached generic plan cannot know how rare
         // a search term or how narrow a filter is, and picks the wrong index for one or the other.
         let fetched = qb.build().persistent(false).fetch_all(&mut *conn).await?;
@@ -74,7 +78,7 @@ impl Engine<Db> {
                 (i64::from(p.page()) - 1) * size + i64::try_from(results.len()).unwrap_or(0),
                 true,
             ),
-            false => self.count_logs(&mut conn, scope, p).await?,
+            false => self.count_logs(&mut conn, scope, p, tokens.as_deref()).await?,
         };
 
         let next_cursor = match results.last() {
@@ -100,12 +104,13 @@ impl Engine<Db> {
         conn: &mut super::log_links::Conn,
         scope: &Scope,
         p: &LogListParams,
+        tokens: Option<&[String]>,
     ) -> StoreResult<(i64, bool)> {
         let exact = p.exact_count();
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT count(*) FROM (SELECT 1 FROM crm_communication_logs l WHERE ",
         );
-        push_filters(&mut qb, scope, p);
+        push_filters(&mut qb, scope, p, tokens);
         if !exact {
             qb.push(" LIMIT ").push_bind(COUNT_CAP + 1);
         }
@@ -171,8 +176,9 @@ fn decode_cursor(text: &str, o: LogOrdering) -> StoreResult<CursorPosition> {
     Ok(pos)
 }
 
-/// The WHERE clause shared by the page and its count.
-fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
+/// The WHERE clause shared by the page and its count. `tokens`: the blind-index tokens of the
+/// search, when encryption at rest is on (the engine's full-text index holds only ciphertext).
+fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams, tokens: Option<&[String]>) {
     push_visible(qb, &scope.actor);
     qb.push(" AND ").push(dialect::LIVE);
     qb.push(match p.archived.as_deref() {
@@ -262,7 +268,19 @@ fn push_filters(qb: &mut QueryBuilder<Db>, scope: &Scope, p: &LogListParams) {
         qb.push_bind(t.trim().to_owned()).push(")");
     }
     if let Some(s) = p.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        // NUL separates words like any punctuation; PostgreSQL would refuse it as text.
-        dialect::push_fulltext(qb, &s.replace('\0', " "));
+        match tokens {
+            Some([]) => {
+                qb.push(" AND 1 = 0");
+            }
+            Some(tokens) => {
+                for t in tokens {
+                    qb.push(" AND EXISTS (SELECT 1 FROM log_search_tokens st WHERE st.company_id = l.company_id AND st.communication_log_id = l.id AND st.token = ")
+                        .push_bind(t.clone())
+                        .push(")");
+                }
+            }
+            // NUL separates words like any punctuation; PostgreSQL would refuse it as text.
+            None => dialect::push_fulltext(qb, &s.replace('\0', " ")),
+        }
     }
 }

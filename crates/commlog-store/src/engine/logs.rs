@@ -5,7 +5,7 @@
 use super::audit::{self, Tx};
 use super::log_links::{self, Conn};
 use super::log_refs::{self, Resolved};
-use super::{processing, processing_rules};
+use super::{field_crypto, processing, processing_rules};
 use super::{Db, dialect, rows};
 use crate::store::CreatedLog;
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
@@ -678,6 +678,8 @@ fn bind_editable<'q>(q: LogQuery<'q>, l: &CommunicationLog) -> LogQuery<'q> {
 }
 
 async fn insert_row(tx: &mut Tx, l: &CommunicationLog) -> StoreResult<()> {
+    field_crypto::index_log(tx, l.company_id, l.id, &[&l.subject, &l.content]).await?;
+    let l = &field_crypto::sealed_log(tx, l.company_id, l).await?;
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let n = EDITABLE_COLUMNS.len();
         let placeholders: Vec<String> = (1..=n + 6).map(|i| format!("${i}")).collect();
@@ -701,6 +703,8 @@ async fn insert_row(tx: &mut Tx, l: &CommunicationLog) -> StoreResult<()> {
 }
 
 async fn update_row(tx: &mut Tx, l: &CommunicationLog) -> StoreResult<()> {
+    field_crypto::index_log(tx, l.company_id, l.id, &[&l.subject, &l.content]).await?;
+    let l = &field_crypto::sealed_log(tx, l.company_id, l).await?;
     static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
         let n = EDITABLE_COLUMNS.len();
         let sets: Vec<String> = EDITABLE_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();

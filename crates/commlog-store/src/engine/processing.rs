@@ -4,7 +4,7 @@
 //! processing settings.
 
 use super::audit::{self, Tx};
-use super::{Db, jobs, logs, rows};
+use super::{Db, field_crypto, jobs, logs, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::log::CommunicationLog;
 use commlog_domain::processing::{LogAnalysis, PROCESS_LOG_JOB, ProcessingRun, ProcessingSettings};
@@ -70,13 +70,26 @@ impl Engine<Db> {
     /// The key topics of the live logs the caller can see that started in `[from, to)`, one
     /// list per log (at most `max_logs`, newest first), for the company's topics of a period.
     pub(crate) async fn key_topics_between(&self, scope: &Scope, from: time::OffsetDateTime, to: time::OffsetDateTime, max_logs: i64) -> StoreResult<Vec<Vec<String>>> {
-        let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT l.key_topics FROM crm_communication_logs l WHERE ");
+        let mut qb = sqlx::QueryBuilder::<Db>::new("SELECT l.id, l.key_topics FROM crm_communication_logs l WHERE ");
         logs::push_visible(&mut qb, &scope.actor);
         qb.push(" AND NOT l.is_deleted AND l.start_time >= ").push_bind(DbTime::from(from));
         qb.push(" AND l.start_time < ").push_bind(DbTime::from(to));
         qb.push(" ORDER BY l.start_time DESC LIMIT ").push_bind(max_logs);
-        let rows = qb.build().fetch_all(&self.read).await?;
-        rows.iter().map(|r| Ok(rows::get::<Json<Vec<String>>>(r, "key_topics")?.0)).collect()
+        let mut conn = self.read.acquire().await?;
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let topics = rows::get::<Json<Vec<String>>>(r, "key_topics")?.0;
+            out.push(match topics.as_slice() {
+                [only] if crate::encryption::sealed_key_id(only).is_some() => {
+                    let id: Uuid = rows::get(r, "id")?;
+                    let text = field_crypto::open_company_text(&mut conn, scope.company_id(), only, &format!("key_topics:{id}")).await?;
+                    serde_json::from_str(&text).map_err(|_| StoreError::corrupt("key_topics"))?
+                }
+                _ => topics,
+            });
+        }
+        Ok(out)
     }
 
     /// The steps that ran on a log the caller can see, newest first.
@@ -109,10 +122,21 @@ impl Engine<Db> {
             Err(e) => return Err(e),
         };
         let mut changed: Vec<&str> = Vec::new();
+        // With encryption on, what processing found about the log is sealed like its content.
+        let key = field_crypto::log_key(&mut tx, company_id, log.contact_id, log.customer_id).await?;
+        let mut sealed = CommunicationLog { transcription: a.transcription.clone(), key_topics: a.key_topics.clone().unwrap_or_default(), analysis: json!({}), content: String::new(), subject: String::new(), summary: None, ..log.clone() };
+        if !a.analysis.is_empty() {
+            let mut merged = log.analysis.as_object().cloned().unwrap_or_default();
+            merged.extend(a.analysis.clone());
+            sealed.analysis = Value::Object(merged);
+        }
+        if let Some(k) = &key {
+            field_crypto::seal_fields(k, &mut sealed);
+        }
         let mut qb = sqlx::QueryBuilder::<Db>::new("UPDATE crm_communication_logs SET updated_at = ");
         qb.push_bind(DbTime::from(time_fmt::now()));
-        if let Some(t) = &a.transcription {
-            qb.push(", transcription = ").push_bind(t.clone());
+        if a.transcription.is_some() {
+            qb.push(", transcription = ").push_bind(sealed.transcription.clone());
             changed.push("transcription");
         }
         if let Some(lang) = &a.language {
@@ -123,14 +147,12 @@ impl Engine<Db> {
             qb.push(", sentiment = ").push_bind(label.as_str()).push(", sentiment_score = ").push_bind(score);
             changed.push("sentiment");
         }
-        if let Some(topics) = &a.key_topics {
-            qb.push(", key_topics = ").push_bind(Json(topics.clone()));
+        if a.key_topics.is_some() {
+            qb.push(", key_topics = ").push_bind(Json(sealed.key_topics.clone()));
             changed.push("key_topics");
         }
         if !a.analysis.is_empty() {
-            let mut merged = log.analysis.as_object().cloned().unwrap_or_default();
-            merged.extend(a.analysis.clone());
-            qb.push(", analysis = ").push_bind(Json(Value::Object(merged)));
+            qb.push(", analysis = ").push_bind(Json(sealed.analysis.clone()));
             changed.push("analysis");
         }
         let mut priority = log.priority;

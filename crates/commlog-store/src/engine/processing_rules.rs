@@ -4,7 +4,7 @@
 
 use super::audit::{self, Tx};
 use super::companies::check_name;
-use super::{Db, rows};
+use super::{Db, field_crypto, rows};
 use crate::{DbTime, Engine, Scope, StoreError, StoreResult};
 use commlog_domain::processing::{CategoryExample, EscalationRuleRecord};
 use commlog_domain::{new_id, time_fmt};
@@ -29,6 +29,11 @@ fn rule(r: &super::rows::Row) -> StoreResult<EscalationRuleRecord> {
     })
 }
 
+/// What an example's sealed text is bound to.
+fn example_aad(id: Uuid) -> String {
+    format!("category_example:{id}")
+}
+
 fn example(r: &super::rows::Row) -> StoreResult<CategoryExample> {
     Ok(CategoryExample {
         id: rows::get(r, "id")?,
@@ -45,13 +50,16 @@ fn example(r: &super::rows::Row) -> StoreResult<CategoryExample> {
 pub(super) async fn record_correction(tx: &mut Tx, company_id: Uuid, log_id: Uuid, text: &str, chosen: &[Uuid]) -> StoreResult<()> {
     let text: String = text.chars().take(MAX_EXAMPLE_CHARS).collect();
     for category in chosen {
+        // A correction copies a customer's words: sealed like the log they come from.
+        let id = new_id();
+        let stored = field_crypto::seal_company_text(tx, company_id, &text, &example_aad(id)).await?;
         sqlx::query(
             "INSERT INTO category_examples (company_id, id, category_id, text, origin, communication_log_id, created_at) VALUES ($1, $2, $3, $4, 'correction', $5, $6)",
         )
         .bind(company_id)
-        .bind(new_id())
+        .bind(id)
         .bind(category)
-        .bind(&text)
+        .bind(&stored)
         .bind(log_id)
         .bind(DbTime::from(time_fmt::now()))
         .execute(&mut **tx)
@@ -114,7 +122,12 @@ impl Engine<Db> {
             qb.push(" AND category_id = ").push_bind(c);
         }
         qb.push(" ORDER BY created_at DESC, id DESC LIMIT 5000");
-        qb.build().fetch_all(&self.read).await?.iter().map(example).collect()
+        let mut conn = self.read.acquire().await?;
+        let mut out = qb.build().fetch_all(&mut *conn).await?.iter().map(example).collect::<StoreResult<Vec<_>>>()?;
+        for e in &mut out {
+            e.text = field_crypto::open_company_text(&mut conn, scope.company_id(), &e.text, &example_aad(e.id)).await?;
+        }
+        Ok(out)
     }
 
     /// Adds an administrator's example text to a category of the company.
@@ -135,11 +148,12 @@ impl Engine<Db> {
         }
         let id = new_id();
         let now = time_fmt::now();
+        let stored = field_crypto::seal_company_text(&mut tx, scope.company_id(), &text, &example_aad(id)).await?;
         sqlx::query("INSERT INTO category_examples (company_id, id, category_id, text, origin, created_at) VALUES ($1, $2, $3, $4, 'example', $5)")
             .bind(scope.company_id())
             .bind(id)
             .bind(category)
-            .bind(&text)
+            .bind(&stored)
             .bind(DbTime::from(now))
             .execute(&mut *tx)
             .await?;

@@ -78,6 +78,7 @@ pub(super) async fn purge_logs(tx: &mut Tx, company_id: Uuid, ids: &[Uuid], tomb
         out.capture_events += exec(tx, "DELETE FROM capture_events WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
         out.jobs += exec(tx, "DELETE FROM jobs WHERE company_id = ", company_id, "subject_id", chunk).await?;
         exec(tx, "DELETE FROM category_examples WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
+        exec(tx, "DELETE FROM log_search_tokens WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
         // A replayed request's cached response copies the log it made.
         let mut qb = QueryBuilder::<Db>::new("DELETE FROM idempotency_keys WHERE company_id = ");
         qb.push_bind(company_id).push(" AND (");
@@ -90,7 +91,7 @@ pub(super) async fn purge_logs(tx: &mut Tx, company_id: Uuid, ids: &[Uuid], tomb
         qb.push(")");
         qb.build().execute(&mut **tx).await?;
         if tombstone {
-            out.participants += exec(tx, "UPDATE crm_communication_participants SET email = NULL, phone = NULL, name = NULL, contact_id = NULL WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
+            out.participants += exec(tx, "UPDATE crm_communication_participants SET email = NULL, phone = NULL, name = NULL, contact_id = NULL, address_token = NULL WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
             exec(tx, "UPDATE log_processing_runs SET detail = '{}' WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
             let mut qb = QueryBuilder::<Db>::new(
                 "UPDATE crm_communication_logs SET subject = '', content = '', summary = NULL, transcription = NULL, key_topics = '[]', analysis = '{}', \

@@ -18,6 +18,13 @@ impl Engine<Db> {
         company_id: Uuid,
         logs: &[SeedLog],
     ) -> StoreResult<u64> {
+        if crate::encryption::current().is_some() {
+            // Bulk rows skip the per-row sealing; writing them in clear would break the promise.
+            return Err(crate::StoreError::Refused {
+                code: "encryption_at_rest",
+                message: "synthetic logs cannot be bulk-inserted while encryption at rest is on".into(),
+            });
+        }
         let mut tx = self.write.begin().await?;
         for chunk in logs.chunks(ROWS_PER_STATEMENT) {
             let mut qb = QueryBuilder::<Db>::new(

@@ -48,5 +48,6 @@ pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreRes
     Ok(Engine {
         read: pool.clone(),
         write: pool,
+        keys: opts.encryption.clone(),
     })
 }

@@ -39,5 +39,9 @@ pub(crate) async fn connect(url: &str, opts: &crate::ConnectOptions) -> StoreRes
         .acquire_timeout(opts.acquire_timeout)
         .connect_with(options)
         .await?;
-    Ok(Engine { read, write })
+    Ok(Engine {
+        read,
+        write,
+        keys: opts.encryption.clone(),
+    })
 }

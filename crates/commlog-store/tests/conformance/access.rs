@@ -117,3 +117,5 @@ conformance!(
     other_companies_logs_do_not_exist,
     roles_see_what_they_should
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: roles_see_what_they_should);

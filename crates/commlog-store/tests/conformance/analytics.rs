@@ -290,3 +290,5 @@ conformance!(
     hours_dimensions_and_scopes,
     verify_finds_and_repairs_drift,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: every_write_keeps_the_rollup_equal_to_the_logs);

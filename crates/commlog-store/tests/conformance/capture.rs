@@ -315,3 +315,5 @@ conformance!(
     threads_and_delivery_states_are_kept_per_company,
     callers_match_by_rank_never_through_own_numbers,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: events_are_stored_once_with_their_job, callers_match_by_rank_never_through_own_numbers);

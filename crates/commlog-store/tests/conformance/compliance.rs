@@ -438,3 +438,5 @@ conformance!(
     erasure_removes_the_subject_everywhere,
     subjects_are_named_once,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: retention_dry_run_equals_the_run_and_holds_keep_logs, erasure_removes_the_subject_everywhere);

@@ -275,3 +275,5 @@ conformance!(
     idempotency_key_replays_the_first_result,
     source_and_external_id_capture_once,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: create_log_computes_duration, invalid_logs_name_the_field_and_write_nothing, idempotency_key_replays_the_first_result, source_and_external_id_capture_once);

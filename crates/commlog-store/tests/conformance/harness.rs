@@ -18,6 +18,8 @@ const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const SKIP_POSTGRES_ENV: &str = "COMMLOG_TEST_SKIP_POSTGRES";
 /// Every database these tests create or drop starts with this.
 const PREFIX: &str = "commlog_test_";
+/// The master key of encrypted test stores.
+pub const TEST_MASTER_KEY: [u8; 32] = [0x5a; 32];
 /// Serialises building the template across test threads and processes.
 const TEMPLATE_LOCK: i64 = 7_243_602;
 
@@ -34,6 +36,8 @@ pub enum Setup {
     Migrated,
     /// Nothing at all: the test migrates it itself.
     Empty,
+    /// Migrated, with encryption at rest on (master key [`TEST_MASTER_KEY`]).
+    Encrypted,
 }
 
 /// One test's database and the store connected to it.
@@ -81,13 +85,13 @@ impl TestDb {
     /// A fresh database, or `None` when PostgreSQL tests are explicitly skipped.
     pub async fn create(engine: Engine, setup: Setup) -> Result<Option<Self>> {
         let db = match engine {
-            Engine::Sqlite => Self::sqlite().await?,
+            Engine::Sqlite => Self::sqlite(setup).await?,
             Engine::Postgres => match Self::postgres(setup).await? {
                 Some(db) => db,
                 None => return Ok(None),
             },
         };
-        if setup == Setup::Migrated
+        if setup != Setup::Empty
             && let Err(e) = db.store.migrate().await
         {
             db.destroy().await?;
@@ -96,11 +100,11 @@ impl TestDb {
         Ok(Some(db))
     }
 
-    async fn sqlite() -> Result<Self> {
+    async fn sqlite(setup: Setup) -> Result<Self> {
         let dir = std::env::temp_dir().join(format!("{PREFIX}{}", Uuid::now_v7().simple()));
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         let url = format!("sqlite://{}/t.db", dir.display());
-        let store = match Store::connect(&url, &ConnectOptions::default()).await {
+        let store = match Store::connect(&url, &options(setup)).await {
             Ok(s) => s,
             Err(e) => {
                 let _ = std::fs::remove_dir_all(&dir);
@@ -122,7 +126,7 @@ impl TestDb {
         };
         let name = format!("{PREFIX}{}", Uuid::now_v7().simple());
         let template = match setup {
-            Setup::Migrated => template(&mut admin, &admin_url).await?,
+            Setup::Migrated | Setup::Encrypted => template(&mut admin, &admin_url).await?,
             Setup::Empty => "template0".to_owned(),
         };
         execute(
@@ -133,7 +137,7 @@ impl TestDb {
         .with_context(|| format!("creating database {name}"))?;
         admin.close().await?;
         let url = with_database(&admin_url, &name);
-        let store = match Store::connect(&url, &ConnectOptions::default()).await {
+        let store = match Store::connect(&url, &options(setup)).await {
             Ok(s) => s,
             Err(e) => {
                 drop_database(&admin_url, &name).await?;
@@ -198,6 +202,32 @@ impl TestDb {
         Ok(found)
     }
 
+    /// Runs one statement straight on the database (`sql` takes one `$1` id), for tampering.
+    pub async fn raw_execute(&self, sql: &'static str, id: Uuid) -> Result<u64> {
+        Ok(match self.store.backend() {
+            Backend::Sqlite => {
+                let mut c = SqliteConnection::connect(&self.url).await?;
+                let n = sqlx::query(sql)
+                    .bind(id)
+                    .execute(&mut c)
+                    .await?
+                    .rows_affected();
+                c.close().await?;
+                n
+            }
+            Backend::Postgres => {
+                let mut c = PgConnection::connect(&self.url).await?;
+                let n = sqlx::query(sql)
+                    .bind(id)
+                    .execute(&mut c)
+                    .await?
+                    .rows_affected();
+                c.close().await?;
+                n
+            }
+        })
+    }
+
     /// Reads one boolean straight from the database, for state the store does not expose
     /// (`sql` takes one `$1` id).
     pub async fn raw_bool(&self, sql: &'static str, id: Uuid) -> Result<Option<bool>> {
@@ -221,6 +251,19 @@ impl TestDb {
                 v
             }
         })
+    }
+}
+
+/// The store's options for a setup: encryption at rest for [`Setup::Encrypted`].
+fn options(setup: Setup) -> ConnectOptions {
+    ConnectOptions {
+        encryption: (setup == Setup::Encrypted).then(|| {
+            std::sync::Arc::new(commlog_store::encryption::Keyring::new(
+                TEST_MASTER_KEY,
+                &[],
+            ))
+        }),
+        ..ConnectOptions::default()
     }
 }
 

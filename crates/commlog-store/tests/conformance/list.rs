@@ -166,3 +166,5 @@ conformance!(
     filters_return_exactly_their_rows,
     count_is_exact_under_the_cap
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: filters_return_exactly_their_rows);

@@ -13,6 +13,22 @@ macro_rules! conformance {
     (Empty: $($name:ident),+ $(,)?) => {
         $(conformance!(@one Empty $name);)+
     };
+    // Again with encryption at rest on: `<name>_sqlite_encrypted`, `<name>_postgres_encrypted`.
+    (Encrypted: $($name:ident),+ $(,)?) => {
+        $(
+            pastey::paste! {
+                #[tokio::test]
+                async fn [<$name _sqlite_encrypted>]() -> anyhow::Result<()> {
+                    crate::harness::run(crate::harness::Engine::Sqlite, crate::harness::Setup::Encrypted, $name).await
+                }
+
+                #[tokio::test]
+                async fn [<$name _postgres_encrypted>]() -> anyhow::Result<()> {
+                    crate::harness::run(crate::harness::Engine::Postgres, crate::harness::Setup::Encrypted, $name).await
+                }
+            }
+        )+
+    };
     ($($name:ident),+ $(,)?) => {
         $(conformance!(@one Migrated $name);)+
     };
@@ -49,6 +65,7 @@ mod compliance;
 mod create;
 mod delete;
 mod email;
+mod encryption;
 mod fixtures;
 mod harness;
 mod list;

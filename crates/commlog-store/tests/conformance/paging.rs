@@ -102,3 +102,5 @@ async fn paging_walks_every_row_once(db: &TestDb) -> Result<()> {
 }
 
 conformance!(paging_walks_every_row_once);
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: paging_walks_every_row_once);

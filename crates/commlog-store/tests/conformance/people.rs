@@ -178,3 +178,5 @@ conformance!(
     customers_upsert_by_external_ref,
     contacts_are_normalised_and_matched_to_logs,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: contacts_are_normalised_and_matched_to_logs);

@@ -370,3 +370,5 @@ conformance!(
     settings_rules_and_examples_are_per_company,
     overdue_follow_ups_are_marked_once,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: key_topics_follow_the_callers_sight_and_period, analysis_is_written_back_in_one_go, settings_rules_and_examples_are_per_company);

@@ -93,3 +93,5 @@ async fn search_finds_words_in_subject_and_content(db: &TestDb) -> Result<()> {
 }
 
 conformance!(search_finds_words_in_subject_and_content);
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: search_finds_words_in_subject_and_content);

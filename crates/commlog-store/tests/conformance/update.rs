@@ -199,3 +199,5 @@ conformance!(
     escalation_needs_a_team_lead,
     assignment_respects_capacity,
 );
+// The same behaviour with encryption at rest on.
+conformance!(Encrypted: patch_changes_only_named_fields_and_records_history, status_moves_along_the_state_machine);
