@@ -40,6 +40,11 @@ pub struct Cli {
     /// Where `commlog models install` puts models and processing finds them (default: DATA_DIR/models).
     #[arg(long, global = true, env = "COMMLOG_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
+    /// Encrypt what customers said and sent at rest (content, transcripts, addresses,
+    /// attachments, recordings) under the master key (`COMMLOG_MASTER_KEY`, else
+    /// DATA_DIR/master.key). Search then matches whole words only.
+    #[arg(long, global = true, env = "COMMLOG_ENCRYPT_AT_REST")]
+    pub encrypt_at_rest: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -125,6 +130,11 @@ pub enum Command {
     Analytics {
         #[command(subcommand)]
         command: AnalyticsCommand,
+    },
+    /// Master keys of encryption at rest.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Retention policies.
     Retention {
@@ -256,6 +266,19 @@ pub enum AnalyticsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Make a new master key (DATA_DIR/master.key; the old one moves to DATA_DIR/master-keys/)
+    /// and re-wrap every data key and file key with it. Running servers keep reading: they
+    /// pick the new key up from the data directory the first time they meet it.
+    Rotate,
+    /// Re-wrap every data key and file key with the current master key (after changing
+    /// COMMLOG_MASTER_KEY, with the old key in COMMLOG_RETIRED_MASTER_KEYS).
+    Rewrap,
+    /// The current and retired master key ids, and how many data keys each wraps.
+    Status,
+}
+
+#[derive(Subcommand, Debug)]
 pub enum RetentionCommand {
     /// Apply the retention policies now (`serve` does so every hour): archive and purge, except
     /// what legal holds keep. With --dry-run, report what would happen and change nothing.
@@ -314,8 +337,32 @@ fn parse_role(s: &str) -> Result<Role, String> {
         .map_err(|e: commlog_domain::enums::UnknownValue| e.to_string())
 }
 
+/// The keyring of encryption at rest for this process, when `--encrypt-at-rest` is on.
+static ENCRYPTION: std::sync::OnceLock<Option<Arc<commlog_store::encryption::Keyring>>> =
+    std::sync::OnceLock::new();
+
+fn encryption() -> Option<Arc<commlog_store::encryption::Keyring>> {
+    ENCRYPTION.get().cloned().flatten()
+}
+
+/// Where files go: the local blob store, encrypting when encryption at rest is on.
+fn blob_store(data_dir: &std::path::Path) -> Arc<dyn crate::blobs::BlobStore> {
+    let local: Arc<dyn crate::blobs::BlobStore> =
+        Arc::new(LocalBlobStore::new(data_dir.join("blobs")));
+    match encryption() {
+        Some(keys) => Arc::new(crate::blobs::EncryptedBlobStore::new(local, keys)),
+        None => local,
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
     let models_dir = cli.models_dir();
+    let keyring = if cli.encrypt_at_rest {
+        Some(crate::crypto::MasterKeys::load(&cli.data_dir)?.keyring(&cli.data_dir))
+    } else {
+        None
+    };
+    let _ = ENCRYPTION.set(keyring);
     match cli.command {
         Command::Openapi => {
             println!("{}", serde_json::to_string_pretty(&crate::api::openapi())?);
@@ -460,10 +507,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let store = migrated_for_import(cli.database_url.expose()).await?;
-            let blobs = LocalBlobStore::new(cli.data_dir.join("blobs"));
+            let blobs = blob_store(&cli.data_dir);
             let capture = crate::email_import::command_line_capture(
                 &store,
-                &blobs,
+                blobs.as_ref(),
                 company_id,
                 as_user.as_deref(),
                 cli.max_attachment_mb as usize * 1024 * 1024,
@@ -631,6 +678,52 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Keys { command } => {
+            let rotated = match command {
+                KeysCommand::Rotate => Some(crate::crypto::MasterKeys::rotate(&cli.data_dir)?),
+                KeysCommand::Rewrap | KeysCommand::Status => None,
+            };
+            let keys = crate::crypto::MasterKeys::load(&cli.data_dir)?;
+            let ring = keys.keyring(&cli.data_dir);
+            let opts = ConnectOptions {
+                encryption: Some(ring.clone()),
+                ..ConnectOptions::default()
+            };
+            let store = connect_with(cli.database_url.expose(), &opts).await?;
+            store.migrate().await?;
+            let mut rewrapped = 0;
+            let mut files = (0, 0);
+            if !matches!(command, KeysCommand::Status) {
+                for company in store.company_ids().await? {
+                    rewrapped += store.rewrap_data_keys(company).await?;
+                }
+                files = crate::blobs::rewrap_dir(&cli.data_dir.join("blobs"), &ring)?;
+            }
+            let mut wrapped_by = serde_json::Map::new();
+            for company in store.company_ids().await? {
+                for (master, n) in store.data_key_masters(company).await? {
+                    let sum = wrapped_by
+                        .get(&master)
+                        .and_then(serde_json::Value::as_i64)
+                        .unwrap_or(0)
+                        + n;
+                    wrapped_by.insert(master, sum.into());
+                }
+            }
+            println!(
+                "{}",
+                serde_json::json!({
+                    "rotated_from": rotated.as_ref().map(|r| &r.0),
+                    "current": ring.current_master_id(),
+                    "known": ring.master_ids(),
+                    "data_keys_rewrapped": rewrapped,
+                    "files_seen": files.0,
+                    "files_rewrapped": files.1,
+                    "data_keys_by_master": wrapped_by,
+                })
+            );
+            Ok(())
+        }
         Command::Retention {
             command:
                 RetentionCommand::Run {
@@ -745,6 +838,10 @@ async fn migrated_for_import(url: &str) -> Result<Store> {
 }
 
 async fn connect_with(url: &str, opts: &ConnectOptions) -> Result<Store> {
+    let opts = &ConnectOptions {
+        encryption: opts.encryption.clone().or_else(encryption),
+        ..opts.clone()
+    };
     if let Some(path) = url.strip_prefix("sqlite://") {
         let file = path.split('?').next().unwrap_or(path);
         if let Some(dir) = std::path::Path::new(file)
@@ -773,10 +870,10 @@ async fn import_email_files(
     max_attachment_bytes: usize,
 ) -> Result<()> {
     let store = migrated_for_import(database_url).await?;
-    let blobs = LocalBlobStore::new(data_dir.join("blobs"));
+    let blobs = blob_store(data_dir);
     let capture = crate::email_import::command_line_capture(
         &store,
-        &blobs,
+        blobs.as_ref(),
         company_id,
         as_user.as_deref(),
         max_attachment_bytes,
@@ -831,7 +928,7 @@ fn app_state(
         cipher: crate::crypto::SecretCipher::load(data_dir)?,
         store: Arc::new(store),
         jwt: JwtKeys::from_secret(jwt_secret(data_dir)?.expose()),
-        blobs: Arc::new(LocalBlobStore::new(data_dir.join("blobs"))),
+        blobs: blob_store(data_dir),
         limits,
         http,
         jobs: Arc::new(tokio::sync::Notify::new()),

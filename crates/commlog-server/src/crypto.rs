@@ -1,5 +1,7 @@
-//! Secrets at rest: integration credentials (webhook secrets, auth tokens, verify tokens) are
-//! sealed with AES-256-GCM under a master key that never enters the database. Each value is
+//! Master keys, and secrets at rest: the operator's master keys (current and retired, see
+//! [`MasterKeys`]) wrap the data keys of encryption at rest (`commlog_store::encryption`) and
+//! seal integration credentials (webhook secrets, auth tokens, verify tokens) with AES-256-GCM;
+//! they never enter the database. Each value is
 //! bound to where it belongs (associated data such as `channel:<id>:webhook_secret`), so a
 //! ciphertext copied into another row does not open, and a changed byte is an integrity error.
 
@@ -21,11 +23,136 @@ pub enum CryptoError {
     Integrity,
 }
 
-/// Seals and opens small secrets with the master key.
+/// The operator's master keys: the current one (`COMMLOG_MASTER_KEY`, 64 hex characters, else
+/// `<data_dir>/master.key`, made on first start with mode 0600) and retired ones that still open
+/// what they wrapped (`COMMLOG_RETIRED_MASTER_KEYS`, comma-separated, and the files
+/// `<data_dir>/master-keys/*.key`). None of them is ever stored in the database: back up the key
+/// files separately from it.
+#[derive(Clone)]
+pub struct MasterKeys {
+    pub current: [u8; 32],
+    pub retired: Vec<[u8; 32]>,
+}
+
+impl std::fmt::Debug for MasterKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MasterKeys(current {}, {} retired)",
+            commlog_store::encryption::master_key_id(&self.current),
+            self.retired.len()
+        )
+    }
+}
+
+fn parse_key(text: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = hex::decode(text.trim())
+        .map_err(|_| anyhow::anyhow!("a master key must be 64 hex characters"))?;
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("a master key must be 32 bytes (64 hex characters)"))
+}
+
+#[cfg(unix)]
+fn private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+}
+#[cfg(not(unix))]
+fn private(_: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Writes a key file atomically (aside, then renamed), readable by its owner only.
+fn write_key(path: &Path, key: &[u8; 32]) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, hex::encode(key))?;
+    private(&tmp)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl MasterKeys {
+    pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
+        let mut retired = Vec::new();
+        if let Ok(list) = std::env::var("COMMLOG_RETIRED_MASTER_KEYS") {
+            for k in list.split(',').filter(|k| !k.trim().is_empty()) {
+                retired.push(parse_key(k)?);
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(data_dir.join("master-keys")) {
+            for e in entries.flatten() {
+                if e.path().extension().is_some_and(|x| x == "key") {
+                    retired.push(parse_key(&std::fs::read_to_string(e.path())?)?);
+                }
+            }
+        }
+        if let Ok(text) = std::env::var("COMMLOG_MASTER_KEY") {
+            return Ok(Self {
+                current: parse_key(&text)?,
+                retired,
+            });
+        }
+        let path = data_dir.join("master.key");
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            return Ok(Self {
+                current: parse_key(&text)?,
+                retired,
+            });
+        }
+        let key: [u8; 32] = rand::random();
+        write_key(&path, &key)?;
+        Ok(Self {
+            current: key,
+            retired,
+        })
+    }
+
+    /// Makes a new current master key in `<data_dir>/master.key`, keeping the old one in
+    /// `<data_dir>/master-keys/<id>.key`; returns (old id, new id). Refused when the key comes
+    /// from the environment: the operator replaces it there.
+    pub fn rotate(data_dir: &Path) -> anyhow::Result<(String, String)> {
+        if std::env::var_os("COMMLOG_MASTER_KEY").is_some() {
+            anyhow::bail!(
+                "the master key comes from COMMLOG_MASTER_KEY: put a new key there and the old one in COMMLOG_RETIRED_MASTER_KEYS, then run `commlog keys rewrap`"
+            );
+        }
+        let old = Self::load(data_dir)?.current;
+        let old_id = commlog_store::encryption::master_key_id(&old);
+        // The old key is kept first, so that no moment exists without it.
+        write_key(
+            &data_dir.join("master-keys").join(format!("{old_id}.key")),
+            &old,
+        )?;
+        let new: [u8; 32] = rand::random();
+        write_key(&data_dir.join("master.key"), &new)?;
+        Ok((old_id, commlog_store::encryption::master_key_id(&new)))
+    }
+
+    /// A keyring for encryption at rest that reads these keys again from `data_dir` when it
+    /// meets a master key it does not know (another process rotated them).
+    pub fn keyring(&self, data_dir: &Path) -> std::sync::Arc<commlog_store::encryption::Keyring> {
+        let ring = std::sync::Arc::new(commlog_store::encryption::Keyring::new(
+            self.current,
+            &self.retired,
+        ));
+        let dir = data_dir.to_path_buf();
+        ring.set_loader(std::sync::Arc::new(move || {
+            MasterKeys::load(&dir).ok().map(|k| (k.current, k.retired))
+        }));
+        ring
+    }
+}
+
+/// Seals and opens small secrets with the master key (and opens with retired ones).
 #[derive(Clone)]
 pub struct SecretCipher {
     key_id: String,
     cipher: Aes256Gcm,
+    retired: std::collections::HashMap<String, Aes256Gcm>,
 }
 
 impl std::fmt::Debug for SecretCipher {
@@ -39,35 +166,28 @@ impl SecretCipher {
         let digest = Sha256::digest(key.expose());
         let key_id = hex::encode(&digest[..4]);
         let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key.expose()));
-        Self { key_id, cipher }
+        Self {
+            key_id,
+            cipher,
+            retired: Default::default(),
+        }
     }
 
-    /// The master key from `COMMLOG_MASTER_KEY` (64 hex characters), else a random one kept in
-    /// `<data_dir>/master.key` (mode 0600) — back that file up separately from the database.
+    /// A cipher sealing with the current master key and opening with any configured one.
+    pub fn from_keys(keys: &MasterKeys) -> Self {
+        let mut c = Self::new(&Secret::new(keys.current));
+        for k in &keys.retired {
+            c.retired.insert(
+                commlog_store::encryption::master_key_id(k),
+                Aes256Gcm::new(&Key::<Aes256Gcm>::from(*k)),
+            );
+        }
+        c
+    }
+
+    /// The cipher from the master keys of `data_dir` (see [`MasterKeys::load`]).
     pub fn load(data_dir: &Path) -> anyhow::Result<Self> {
-        let parse = |text: &str| -> anyhow::Result<[u8; 32]> {
-            let bytes = hex::decode(text.trim())
-                .map_err(|_| anyhow::anyhow!("the master key must be 64 hex characters"))?;
-            bytes
-                .try_into()
-                .map_err(|_| anyhow::anyhow!("the master key must be 32 bytes (64 hex characters)"))
-        };
-        if let Ok(text) = std::env::var("COMMLOG_MASTER_KEY") {
-            return Ok(Self::new(&Secret::new(parse(&text)?)));
-        }
-        let path = data_dir.join("master.key");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return Ok(Self::new(&Secret::new(parse(&text)?)));
-        }
-        std::fs::create_dir_all(data_dir)?;
-        let key: [u8; 32] = rand::random();
-        std::fs::write(&path, hex::encode(key))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        }
-        Ok(Self::new(&Secret::new(key)))
+        Ok(Self::from_keys(&MasterKeys::load(data_dir)?))
     }
 
     /// `v1:<key id>:<base64 nonce ‖ ciphertext>`, bound to `context`.
@@ -96,9 +216,13 @@ impl SecretCipher {
         else {
             return Err(CryptoError::Malformed);
         };
-        if key_id != self.key_id {
-            return Err(CryptoError::UnknownKey(key_id.to_owned()));
-        }
+        let cipher = if key_id == self.key_id {
+            &self.cipher
+        } else {
+            self.retired
+                .get(key_id)
+                .ok_or_else(|| CryptoError::UnknownKey(key_id.to_owned()))?
+        };
         let blob = STANDARD_NO_PAD
             .decode(body)
             .map_err(|_| CryptoError::Malformed)?;
@@ -107,8 +231,7 @@ impl SecretCipher {
         }
         let (nonce, ct) = blob.split_at(12);
         let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Malformed)?;
-        let plain = self
-            .cipher
+        let plain = cipher
             .decrypt(
                 &nonce,
                 Payload {

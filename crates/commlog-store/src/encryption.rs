@@ -192,10 +192,16 @@ fn fold(word: &str) -> String {
         .collect()
 }
 
+/// Reads the operator's master keys again: (current, retired). Called when a data key names a
+/// master key this process does not know yet — another process rotated the keys — so reads keep
+/// working through a rotation without a restart.
+pub type MasterKeyLoader = Arc<dyn Fn() -> Option<([u8; 32], Vec<[u8; 32]>)> + Send + Sync>;
+
 /// The master keys an operator configured, and the data keys unwrapped so far.
 pub struct Keyring {
     current: RwLock<(String, [u8; 32])>,
     masters: RwLock<HashMap<String, [u8; 32]>>,
+    loader: RwLock<Option<MasterKeyLoader>>,
     data: RwLock<HashMap<Uuid, Arc<DataKey>>>,
     /// Live data key per (company, scope).
     scopes: RwLock<HashMap<(Uuid, String), Uuid>>,
@@ -217,6 +223,7 @@ impl Keyring {
         Self {
             current: RwLock::new((id, current)),
             masters: RwLock::new(masters),
+            loader: RwLock::default(),
             data: RwLock::default(),
             scopes: RwLock::default(),
         }
@@ -238,6 +245,84 @@ impl Keyring {
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.clone(), key);
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = (id, key);
+    }
+
+    /// Where to read the master keys again when an unknown one is met.
+    pub fn set_loader(&self, loader: MasterKeyLoader) {
+        *self.loader.write().unwrap_or_else(|e| e.into_inner()) = Some(loader);
+    }
+
+    /// Every configured master key id, the current one first.
+    pub fn master_ids(&self) -> Vec<String> {
+        let current = self.current_master_id();
+        let mut ids: Vec<String> = self
+            .masters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .filter(|k| **k != current)
+            .cloned()
+            .collect();
+        ids.sort();
+        ids.insert(0, current);
+        ids
+    }
+
+    /// The master key with this id, reading the keys again once if it is unknown.
+    fn master(&self, id: &str) -> Result<[u8; 32], SealError> {
+        if let Some(k) = self
+            .masters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            return Ok(*k);
+        }
+        let loader = self
+            .loader
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some((current, retired)) = loader.and_then(|l| l()) {
+            {
+                let mut masters = self.masters.write().unwrap_or_else(|e| e.into_inner());
+                for k in retired {
+                    masters.insert(master_key_id(&k), k);
+                }
+            }
+            self.set_current(current);
+        }
+        self.masters
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .copied()
+            .ok_or_else(|| SealError::UnknownMasterKey(id.to_owned()))
+    }
+
+    /// Wraps any secret bytes (a file's data key) with the current master key, bound to `aad`:
+    /// (master key id, nonce ‖ ciphertext).
+    pub fn wrap_raw(&self, raw: &[u8; 32], aad: &str) -> (String, Vec<u8>) {
+        let (mid, master) = self
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        (mid, DataKey::new(Uuid::nil(), master).seal_bytes(raw, aad))
+    }
+
+    /// Unwraps what [`Keyring::wrap_raw`] wrapped.
+    pub fn unwrap_raw(
+        &self,
+        master_id: &str,
+        blob: &[u8],
+        aad: &str,
+    ) -> Result<[u8; 32], SealError> {
+        let master = self.master(master_id)?;
+        DataKey::new(Uuid::nil(), master)
+            .open_bytes(blob, aad)?
+            .try_into()
+            .map_err(|_| SealError::Malformed)
     }
 
     fn wrap_aad(company: Uuid, id: Uuid, scope: &str) -> String {
@@ -265,12 +350,7 @@ impl Keyring {
         master_id: &str,
         wrapped: &str,
     ) -> Result<[u8; 32], SealError> {
-        let master = *self
-            .masters
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(master_id)
-            .ok_or_else(|| SealError::UnknownMasterKey(master_id.to_owned()))?;
+        let master = self.master(master_id)?;
         let blob = STANDARD_NO_PAD
             .decode(wrapped)
             .map_err(|_| SealError::Malformed)?;

@@ -585,6 +585,11 @@ delegate! {
     /// Works one batch of an erasure; returns the request and the blob keys to delete.
     fn erase_batch(&self, scope: &Scope, id: Uuid, batch: i64) -> StoreResult<(commlog_domain::compliance::ErasureRequest, Vec<String>)> => scope;
 
+    /// Re-wraps a company's data keys with the current master key (after a rotation).
+    fn rewrap_data_keys(&self, company_id: Uuid) -> StoreResult<u64> => company_id;
+    /// How many live data keys of a company each master key wraps.
+    fn data_key_masters(&self, company_id: Uuid) -> StoreResult<Vec<(String, i64)>> => company_id;
+
     /// Chains unsealed audit entries (at most `limit` per company); returns how many.
     fn seal_audit(&self, limit: i64) -> StoreResult<u64> => crate::Tenant::All;
     /// Recomputes the audit chain of one company, or of all.

@@ -159,6 +159,57 @@ fn documented_commands_print_one_json_object_each() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn master_keys_rotate_and_report() {
+    let dir = std::env::temp_dir().join(format!("commlog-cli-{}", uuid::Uuid::new_v4().simple()));
+    let db = format!("sqlite://{}/cli.db", dir.display());
+    let data = dir.join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let enc = |args: &[&str]| {
+        let mut all = vec!["--data-dir", data, "--encrypt-at-rest"];
+        all.extend_from_slice(args);
+        commlog(&db, &all)
+    };
+    let (ok, company, err) = enc(&[
+        "company",
+        "create",
+        "--name",
+        "Acme",
+        "--admin-email",
+        "keys@acme.example",
+        "--admin-password",
+        "a long password",
+    ]);
+    assert!(ok, "{err}");
+    let company_id = company["company_id"].as_str().expect("company").to_owned();
+    let (ok, _, err) = enc(&["seed", "--company-id", &company_id, "--rows", "5"]);
+    assert!(
+        !ok && err.contains("encryption at rest"),
+        "bulk rows are refused in clear: {err}"
+    );
+
+    let (ok, before, err) = enc(&["keys", "status"]);
+    assert!(ok, "{err}");
+    let first = before["current"].as_str().expect("current").to_owned();
+    let (ok, rotated, err) = enc(&["keys", "rotate"]);
+    assert!(ok, "{err}");
+    assert_eq!(rotated["rotated_from"], first.as_str());
+    assert_ne!(rotated["current"], first.as_str());
+    assert!(
+        std::path::Path::new(data)
+            .join("master-keys")
+            .join(format!("{first}.key"))
+            .exists()
+    );
+    let (ok, after, err) = enc(&["keys", "status"]);
+    assert!(ok, "{err}");
+    assert_eq!(after["known"].as_array().map(Vec::len), Some(2));
+    // Every data key is wrapped by the new master key.
+    let by_master = after["data_keys_by_master"].as_object().expect("map");
+    assert!(by_master.keys().all(|k| *k == after["current"]), "{after}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Adds one phantom log to one hour of the rollup, as a bug or a hand edit might.
 fn drift_rollup(db: &str) {
     let db = db.to_owned();

@@ -7,6 +7,7 @@ use commlog_domain::Role;
 use commlog_server::auth::{JwtKeys, hash_password};
 use commlog_server::blobs::LocalBlobStore;
 use commlog_server::state::{AppState, Limits};
+use commlog_store::encryption::Keyring;
 use commlog_store::{ConnectOptions, NewCompany, NewUserRecord, Scope, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -29,6 +30,13 @@ enum Db {
     },
 }
 
+/// The master key of encrypted test apps.
+pub const TEST_MASTER_KEY: [u8; 32] = [0x6b; 32];
+
+fn test_keyring() -> Arc<Keyring> {
+    Arc::new(Keyring::new(TEST_MASTER_KEY, &[]))
+}
+
 pub struct TestApp {
     /// The database URL, for checks that go around the API (tampering, the CLI).
     pub url: String,
@@ -39,6 +47,8 @@ pub struct TestApp {
     pub jwt: JwtKeys,
     /// Where the blob store keeps its files.
     pub blobs_dir: std::path::PathBuf,
+    /// The keyring of encryption at rest, when it is on.
+    pub keys: Option<Arc<Keyring>>,
     db: Db,
 }
 
@@ -81,19 +91,38 @@ fn with_database(url: &str, db: &str) -> String {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
+        Self::sqlite_with(None).await
+    }
+
+    /// With encryption at rest on (database fields and files), under [`TEST_MASTER_KEY`].
+    pub async fn sqlite_encrypted() -> Self {
+        Self::sqlite_with(Some(test_keyring())).await
+    }
+
+    pub async fn postgres_encrypted() -> Self {
+        Self::postgres_with(Some(test_keyring())).await
+    }
+
+    async fn sqlite_with(keys: Option<Arc<Keyring>>) -> Self {
         let dir = std::env::temp_dir().join(format!("commlog-api-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let url = format!("sqlite://{}/t.db", dir.display());
-        let store = Store::connect(&url, &ConnectOptions::default())
-            .await
-            .expect("sqlite");
-        Self::build(store, url, Db::Sqlite(dir)).await
+        let opts = ConnectOptions {
+            encryption: keys.clone(),
+            ..ConnectOptions::default()
+        };
+        let store = Store::connect(&url, &opts).await.expect("sqlite");
+        Self::build(store, url, Db::Sqlite(dir), keys).await
     }
 
     /// A fresh database, migrated by the superuser, used by the application through an
     /// ordinary role of its own: neither superuser nor owner, so PostgreSQL's row-level
     /// security applies to every query the tests make the application run.
     pub async fn postgres() -> Self {
+        Self::postgres_with(None).await
+    }
+
+    async fn postgres_with(keys: Option<Arc<Keyring>>) -> Self {
         use sqlx::Connection;
         let admin_url = pg_admin_url();
         let name = format!("commlog_test_{}", Uuid::new_v4().simple());
@@ -127,7 +156,11 @@ impl TestApp {
             .await
             .expect("grants");
         let url = with_user(&owner_url, &role);
-        let store = Store::connect(&url, &ConnectOptions::default())
+        let opts = ConnectOptions {
+            encryption: keys.clone(),
+            ..ConnectOptions::default()
+        };
+        let store = Store::connect(&url, &opts)
             .await
             .expect("postgres as the application role");
         Self::build(
@@ -139,11 +172,12 @@ impl TestApp {
                 role,
                 owner_url,
             },
+            keys,
         )
         .await
     }
 
-    async fn build(store: Store, url: String, db: Db) -> Self {
+    async fn build(store: Store, url: String, db: Db, keys: Option<Arc<Keyring>>) -> Self {
         store.migrate().await.expect("migrate");
         let store = Arc::new(store);
         let blobs = std::env::temp_dir().join(format!("commlog-blobs-{}", Uuid::new_v4().simple()));
@@ -154,7 +188,14 @@ impl TestApp {
             ),
             store: store.clone(),
             jwt: jwt.clone(),
-            blobs: Arc::new(LocalBlobStore::new(blobs.clone())),
+            blobs: {
+                let local: Arc<dyn commlog_server::blobs::BlobStore> =
+                    Arc::new(LocalBlobStore::new(blobs.clone()));
+                match keys.clone() {
+                    Some(k) => Arc::new(commlog_server::blobs::EncryptedBlobStore::new(local, k)),
+                    None => local,
+                }
+            },
             limits: Limits {
                 max_body_bytes: 2 * 1024 * 1024,
                 max_attachment_bytes: 64 * 1024,
@@ -180,6 +221,7 @@ impl TestApp {
             store,
             jwt,
             blobs_dir: blobs,
+            keys,
             db,
         }
     }

@@ -10,6 +10,7 @@ mod cli;
 mod compliance;
 mod contract;
 mod email;
+mod encryption;
 mod errors;
 mod events;
 mod hardening;

@@ -276,3 +276,50 @@ pub(super) async fn destroy_keys(conn: &mut Conn, company: Uuid, scopes: &[Strin
     }
     Ok(n)
 }
+
+impl crate::Engine<Db> {
+    /// Re-wraps a company's live data keys that another master key wrapped with the current
+    /// one (after `commlog keys rotate`); returns how many. Sealed values are untouched: they
+    /// name data keys, which stay the same.
+    pub(crate) async fn rewrap_data_keys(&self, company: Uuid) -> StoreResult<u64> {
+        let Some(ring) = encryption::current() else { return Ok(0) };
+        let current = ring.current_master_id();
+        let mut n = 0;
+        loop {
+            let mut tx = self.begin_write().await?;
+            let rows = sqlx::query("SELECT id, scope, master_key_id, wrapped_key FROM data_keys WHERE company_id = $1 AND destroyed_at IS NULL AND master_key_id <> $2 LIMIT 500")
+                .bind(company)
+                .bind(&current)
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                return Ok(n);
+            }
+            for r in &rows {
+                let id: Uuid = r.try_get("id")?;
+                let scope: String = r.try_get("scope")?;
+                let old: String = r.try_get("master_key_id")?;
+                let raw = ring.unwrap(company, id, &scope, &old, &r.try_get::<String, _>("wrapped_key")?).map_err(sealing_error)?;
+                let (master, wrapped) = ring.wrap(company, id, &scope, &raw);
+                n += sqlx::query("UPDATE data_keys SET master_key_id = $1, wrapped_key = $2 WHERE company_id = $3 AND id = $4 AND master_key_id = $5")
+                    .bind(master)
+                    .bind(wrapped)
+                    .bind(company)
+                    .bind(id)
+                    .bind(old)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+        }
+    }
+
+    /// How many of a company's live data keys each master key wraps.
+    pub(crate) async fn data_key_masters(&self, company: Uuid) -> StoreResult<Vec<(String, i64)>> {
+        Ok(sqlx::query_as("SELECT master_key_id, count(*) FROM data_keys WHERE company_id = $1 AND destroyed_at IS NULL GROUP BY master_key_id ORDER BY master_key_id")
+            .bind(company)
+            .fetch_all(&self.read)
+            .await?)
+    }
+}
