@@ -434,6 +434,15 @@ impl NewErasure {
     }
 }
 
+/// What the erasure ledger keeps of an address or number it must find again after a restore:
+/// a SHA-256 of the normalised value, never the value.
+pub fn address_hash(address: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(
+        format!("commlog-erasure:{}", address.trim().to_lowercase()).as_bytes(),
+    ))
+}
+
 fn check_reason(errs: &mut ValidationErrors, field: &str, reason: &mut String) {
     *reason = reason.trim().to_owned();
     if reason.is_empty() {

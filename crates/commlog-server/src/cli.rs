@@ -131,6 +131,33 @@ pub enum Command {
         #[command(subcommand)]
         command: AnalyticsCommand,
     },
+    /// Back up the database and the blob store into a new folder, with a manifest of hashes.
+    /// The master keys and the erasure ledger are not in it: keep them apart.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup (stop Commlog first), then erase again everyone the erasure ledger
+    /// (DATA_DIR/erasure-ledger.jsonl) names.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// Erase a data subject now: what `POST /api/subject-requests/erasures/` does, run to the
+    /// end; prints the receipt. Refused while a legal hold covers any of it.
+    Erasure {
+        #[arg(long)]
+        company_id: Uuid,
+        #[arg(long)]
+        contact_id: Option<Uuid>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// Why (the request's reference); kept in the receipt.
+        #[arg(long)]
+        reason: String,
+    },
     /// Master keys of encryption at rest.
     Keys {
         #[command(subcommand)]
@@ -678,6 +705,76 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::Backup { out } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let ids = encryption().map(|k| k.master_ids()).unwrap_or_default();
+            let manifest =
+                crate::backup::backup(&store, cli.database_url.expose(), &cli.data_dir, ids, &out)
+                    .await?;
+            println!(
+                "{}",
+                serde_json::json!({"backup": out, "database": manifest["database"], "files": manifest["files"].as_array().map(Vec::len), "master_key_ids": manifest["master_key_ids"]})
+            );
+            Ok(())
+        }
+        Command::Restore { from } => {
+            let url = cli.database_url.expose().to_owned();
+            let report = crate::backup::restore(&from, &url, &cli.data_dir, || async {
+                connect(&url).await
+            })
+            .await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Erasure {
+            company_id,
+            contact_id,
+            email,
+            phone,
+            reason,
+        } => {
+            let store = migrated(cli.database_url.expose()).await?;
+            let state = app_state(
+                store,
+                &cli.data_dir,
+                &models_dir,
+                Limits::default(),
+                Default::default(),
+                String::new(),
+            )?;
+            let scope = crate::import::acting_scope(&state.store, company_id, None).await?;
+            let new = commlog_domain::compliance::NewErasure {
+                subject: commlog_domain::compliance::SubjectRef {
+                    contact_id,
+                    email,
+                    phone,
+                },
+                reason,
+            };
+            let request = crate::compliance::start_erasure(&state, &scope, new)
+                .await
+                .map_err(|e| anyhow!("{}", e.message))?;
+            let done = loop {
+                let (r, files) = state
+                    .store
+                    .erase_batch(&scope, request.id, crate::compliance::ERASURE_BATCH)
+                    .await?;
+                crate::compliance::delete_blobs(&state, &files).await?;
+                if r.status != "running" {
+                    break r;
+                }
+                eprintln!("erased {} of {} logs", r.logs_done, r.logs_total);
+            };
+            println!("{}", serde_json::to_string(&done)?);
+            if done.status != "completed" {
+                return Err(anyhow!(
+                    "{}",
+                    done.error
+                        .unwrap_or_else(|| "the erasure did not complete".into())
+                ));
+            }
+            Ok(())
+        }
         Command::Keys { command } => {
             let rotated = match command {
                 KeysCommand::Rotate => Some(crate::crypto::MasterKeys::rotate(&cli.data_dir)?),
@@ -937,6 +1034,7 @@ fn app_state(
             models_dir.to_path_buf(),
         ))),
         events: Default::default(),
+        ledger_dir: Some(data_dir.to_path_buf()),
     })
 }
 

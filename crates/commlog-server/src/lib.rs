@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod api;
 pub mod attach;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod capture;
 pub mod cli;

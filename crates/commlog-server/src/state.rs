@@ -25,6 +25,8 @@ pub struct AppState {
     pub processing: Arc<crate::processing::Engines>,
     /// Publication and delivery of real-time events.
     pub events: Arc<crate::events::EventHub>,
+    /// Where the erasure ledger is kept (the data directory); none: no ledger.
+    pub ledger_dir: Option<std::path::PathBuf>,
 }
 
 /// Size limits applied before anything is buffered or stored.

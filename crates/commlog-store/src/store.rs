@@ -320,6 +320,26 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a consistent copy of an SQLite database to `path` while it stays in use
+    /// (`VACUUM INTO`). PostgreSQL databases are copied with `pg_dump`.
+    pub async fn sqlite_backup(&self, path: &std::path::Path) -> StoreResult<()> {
+        match self {
+            Self::Sqlite(e) => {
+                let target = path
+                    .to_str()
+                    .ok_or_else(|| StoreError::Other("the backup path is not UTF-8".into()))?;
+                sqlx::query("VACUUM INTO $1")
+                    .bind(target)
+                    .execute(&e.write)
+                    .await?;
+                Ok(())
+            }
+            Self::Postgres(_) => Err(StoreError::Other(
+                "PostgreSQL databases are backed up with pg_dump".into(),
+            )),
+        }
+    }
+
     /// Closes every connection (tests drop their databases afterwards).
     pub async fn close(&self) {
         match self {
@@ -582,6 +602,8 @@ delegate! {
     fn start_erasure(&self, scope: &Scope, new: &commlog_domain::compliance::NewErasure) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;
     fn get_erasure(&self, scope: &Scope, id: Uuid) -> StoreResult<commlog_domain::compliance::ErasureRequest> => scope;
     fn list_erasures(&self, scope: &Scope) -> StoreResult<Vec<commlog_domain::compliance::ErasureRequest>> => scope;
+    /// Erases again what a completed erasure removed (after restoring an older backup).
+    fn reapply_erasure(&self, scope: &Scope, contact_ids: &[Uuid], address_hashes: &[String]) -> StoreResult<(serde_json::Value, Vec<String>)> => scope;
     /// Works one batch of an erasure; returns the request and the blob keys to delete.
     fn erase_batch(&self, scope: &Scope, id: Uuid, batch: i64) -> StoreResult<(commlog_domain::compliance::ErasureRequest, Vec<String>)> => scope;
 

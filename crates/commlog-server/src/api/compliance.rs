@@ -222,8 +222,7 @@ pub async fn start_erasure(
     ApiJson(new): ApiJson<NewErasure>,
 ) -> ApiResult<(StatusCode, Json<ErasureRequest>)> {
     auth.require(Permission::SubjectRequests)?;
-    let request = app.store.start_erasure(&auth.scope, &new).await?;
-    app.jobs.notify_one();
+    let request = crate::compliance::start_erasure(&app, &auth.scope, new).await?;
     Ok((StatusCode::ACCEPTED, Json(request)))
 }
 

@@ -1,7 +1,9 @@
 //! Data protection work beyond a single request: erasure requests worked through in batches by
-//! the job runner, the hourly retention sweep, and deleting the files that both leave behind.
+//! the job runner (and their ledger), the hourly retention sweep, and deleting the files that
+//! both leave behind.
 
 pub mod export;
+pub mod ledger;
 
 use crate::blobs::BlobError;
 use crate::capture::runner::{JobError, Scopes};
@@ -30,6 +32,28 @@ pub async fn delete_blobs(app: &AppState, keys: &[String]) -> Result<(), BlobErr
         }
     }
     Ok(())
+}
+
+/// Records an erasure request (refused under a legal hold), enters it in the ledger, and wakes
+/// the job runner that carries it out.
+pub async fn start_erasure(
+    app: &AppState,
+    scope: &Scope,
+    mut new: commlog_domain::compliance::NewErasure,
+) -> Result<commlog_domain::compliance::ErasureRequest, crate::error::ApiError> {
+    new.validate().map_err(crate::error::ApiError::validation)?;
+    let subject = app.store.resolve_subject(scope, &new.subject).await?;
+    let request = app.store.start_erasure(scope, &new).await?;
+    if let Some(dir) = &app.ledger_dir {
+        // Without its ledger entry, restoring an older backup would bring the person back.
+        ledger::append(
+            dir,
+            &ledger::entry(scope.company_id(), request.id, &subject),
+        )
+        .map_err(crate::error::ApiError::internal)?;
+    }
+    app.jobs.notify_one();
+    Ok(request)
 }
 
 /// The job that carries out an erasure request (payload `{"erasure_id"}`).

@@ -210,6 +210,107 @@ fn master_keys_rotate_and_report() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Whether `needle` is in any file of `dir` (the database and its write-ahead log).
+fn in_files(dir: &std::path::Path, needle: &str) -> bool {
+    std::fs::read_dir(dir).expect("dir").flatten().any(|e| {
+        e.path().is_file()
+            && std::fs::read(e.path())
+                .map(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes()))
+                .unwrap_or(false)
+    })
+}
+
+#[test]
+fn a_restored_backup_does_not_bring_an_erased_subject_back() {
+    let dir = std::env::temp_dir().join(format!("commlog-cli-{}", uuid::Uuid::new_v4().simple()));
+    let db_dir = dir.join("db");
+    let db = format!("sqlite://{}/cli.db", db_dir.display());
+    let data = dir.join("data");
+    let data = data.to_str().expect("utf-8 path");
+    let backup = dir.join("backup");
+    let run = |args: &[&str]| {
+        let mut all = vec!["--data-dir", data];
+        all.extend_from_slice(args);
+        commlog(&db, &all)
+    };
+    let (ok, company, err) = run(&[
+        "company",
+        "create",
+        "--name",
+        "Acme",
+        "--admin-email",
+        "boss@acme.example",
+        "--admin-password",
+        "a long password",
+    ]);
+    assert!(ok, "{err}");
+    let company_id = company["company_id"].as_str().expect("company").to_owned();
+    let eml = dir.join("m.eml");
+    std::fs::write(
+        &eml,
+        "From: Sam <sam.qvx3318@example.org>\r\nTo: sales@acme.example\r\nSubject: Order\r\n\
+         Message-ID: <m1@example.org>\r\nDate: Tue, 3 Nov 2026 10:00:00 +0000\r\n\r\n\
+         My reference is qvx3318, please call me back.\r\n",
+    )
+    .expect("eml");
+    let (ok, imported, err) = run(&[
+        "import",
+        "eml",
+        eml.to_str().expect("path"),
+        "--company-id",
+        &company_id,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(imported["imported"], 1, "{imported}");
+    assert!(in_files(&db_dir, "qvx3318"));
+
+    let (ok, made, err) = run(&["backup", "--out", backup.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    assert_eq!(made["database"], "sqlite");
+    let (ok, receipt, err) = run(&[
+        "erasure",
+        "--company-id",
+        &company_id,
+        "--email",
+        "sam.qvx3318@example.org",
+        "--reason",
+        "Request 12",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        (receipt["status"].as_str(), receipt["logs_done"].as_i64()),
+        (Some("completed"), Some(1))
+    );
+    assert!(!in_files(&db_dir, "qvx3318"), "erased");
+    let ledger = std::fs::read_to_string(std::path::Path::new(data).join("erasure-ledger.jsonl"))
+        .expect("ledger");
+    assert!(!ledger.contains("qvx3318"), "the ledger names no address");
+
+    // The backup from before the erasure: restored, then the ledger erases the subject again.
+    let (ok, report, err) = run(&["restore", "--from", backup.to_str().expect("path")]);
+    assert!(ok, "{err}");
+    assert_eq!(report["ledger_entries"], 1, "{report}");
+    assert_eq!(
+        report["erasures_reapplied"][0]["erased"]["logs"], 1,
+        "{report}"
+    );
+    assert!(
+        !in_files(&db_dir, "qvx3318"),
+        "a restored backup does not bring the subject back"
+    );
+    let (ok, verified, err) = run(&["audit", "verify"]);
+    assert!(ok && verified["ok"] == true, "{err}");
+
+    // A changed backup is refused before anything is touched.
+    let file = backup.join("database.sqlite");
+    let mut bytes = std::fs::read(&file).expect("backup file");
+    bytes[100] ^= 1;
+    std::fs::write(&file, bytes).expect("tamper");
+    let (ok, _, err) = run(&["restore", "--from", backup.to_str().expect("path")]);
+    assert!(!ok && err.contains("does not match"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Adds one phantom log to one hour of the rollup, as a bug or a hand edit might.
 fn drift_rollup(db: &str) {
     let db = db.to_owned();

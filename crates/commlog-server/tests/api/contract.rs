@@ -106,6 +106,7 @@ async fn database_down_answers_503_with_retry_after() {
             std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
         )),
         events: Default::default(),
+        ledger_dir: None,
     };
     let router = commlog_server::api::router(state);
     let user = commlog_domain::User {

@@ -213,6 +213,7 @@ impl TestApp {
                 std::env::var_os("COMMLOG_MODELS_DIR").map(std::path::PathBuf::from),
             )),
             events: Default::default(),
+            ledger_dir: None,
         };
         Self {
             url,

@@ -152,9 +152,9 @@ async fn erase_records(tx: &mut Tx, company_id: Uuid, s: &Subject) -> StoreResul
     let patterns = raw_patterns(s);
     for (key, sql) in [
         ("unlinked_capture_events", "DELETE FROM capture_events WHERE company_id = "),
-        ("thread_keys", "DELETE FROM conversation_threads WHERE company_id = "),
+        ("unlinked_thread_keys", "DELETE FROM conversation_threads WHERE company_id = "),
     ] {
-        let column = if key == "thread_keys" { "thread_key" } else { "payload" };
+        let column = if key == "unlinked_thread_keys" { "thread_key" } else { "payload" };
         let mut n = 0;
         for p in &patterns {
             n += sqlx::query(sqlx::AssertSqlSafe(format!("{sql}$1 AND {column} LIKE $2"))).bind(company_id).bind(p).execute(&mut **tx).await?.rows_affected();
@@ -237,6 +237,52 @@ impl Engine<Db> {
         logs.sort_by_key(|l| (l.start_time, l.id));
         files.sort_by_key(|f| (f.communication_log_id, f.created_at, f.id));
         Ok((logs, files))
+    }
+
+    /// Erases again, after a restore from a backup older than the erasure, what a completed
+    /// erasure removed: the logs of `contact_ids` and of participants whose address hashes to one
+    /// of `address_hashes` ([`commlog_domain::compliance::address_hash`]), the contacts, their
+    /// keys. Legal holds are not consulted: the erasure already happened. Returns the counts and
+    /// the files to delete.
+    pub(crate) async fn reapply_erasure(&self, scope: &Scope, contact_ids: &[Uuid], address_hashes: &[String]) -> StoreResult<(Value, Vec<String>)> {
+        let company = scope.company_id();
+        let mut tx = self.begin_write().await?;
+        let mut ids: Vec<Uuid> = Vec::new();
+        if !contact_ids.is_empty() {
+            let subject = Subject { contact_ids: contact_ids.to_vec(), ..Subject::default() };
+            ids = all_subject_logs(&mut tx, company, &subject).await?;
+        }
+        if !address_hashes.is_empty() {
+            // Addresses may be sealed: each is opened and hashed here, not compared in SQL.
+            let rows = sqlx::query("SELECT id, communication_log_id, email, phone FROM crm_communication_participants WHERE company_id = $1 AND (email IS NOT NULL OR phone IS NOT NULL)")
+                .bind(company)
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in &rows {
+                let pid: Uuid = rows::get(r, "id")?;
+                for (column, field) in [("email", "participant_email"), ("phone", "participant_phone")] {
+                    let Some(v) = rows::get::<Option<String>>(r, column)? else { continue };
+                    let plain = field_crypto::open_company_text(&mut tx, company, &v, &format!("{field}:{pid}")).await?;
+                    if address_hashes.contains(&commlog_domain::compliance::address_hash(&plain)) {
+                        ids.push(rows::get(r, "communication_log_id")?);
+                    }
+                }
+            }
+        }
+        ids.sort();
+        ids.dedup();
+        let purged = purge::purge_logs(&mut tx, company, &ids, true, DbTime::from(time_fmt::now())).await?;
+        let subject = Subject { contact_ids: contact_ids.to_vec(), ..Subject::default() };
+        let mut counts = erase_records(&mut tx, company, &subject).await?;
+        let mut receipt = json!({});
+        tally(&mut receipt, &purged);
+        if let (Some(c), Some(r)) = (counts.as_object_mut(), receipt.as_object()) {
+            c.extend(r.clone());
+        }
+        audit::record(&mut tx, scope, "erasure_reapplied", "data_subject", None, counts.clone()).await?;
+        tx.commit().await?;
+        self.after_purge().await?;
+        Ok((counts, purged.blob_keys))
     }
 
     /// Records an erasure request and queues the job that carries it out; refused when a legal

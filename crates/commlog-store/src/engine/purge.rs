@@ -2,8 +2,9 @@
 //! log's people said or sent goes — content, subject line, summary, transcript, analysis,
 //! participants' addresses and numbers, attachments and recordings (their files are returned
 //! for the caller to delete after commit), captured raw payloads, quarantined raw mail, job
-//! payloads, cached responses, categorisation examples. What stays is either a tombstone (when,
-//! which channel and type, who handled it: the figures analytics count) or nothing at all.
+//! payloads, cached responses, categorisation examples, the keys that thread the conversation.
+//! What stays is either a tombstone (when, which channel and type, who handled it: the figures
+//! analytics count) or nothing at all.
 
 use super::audit::Tx;
 use super::{Db, dialect};
@@ -23,6 +24,7 @@ pub(crate) struct Purged {
     pub capture_events: u64,
     pub quarantined_emails: u64,
     pub jobs: u64,
+    pub thread_keys: u64,
     /// Blob-store keys to delete once the transaction has committed.
     #[serde(skip)]
     pub blob_keys: Vec<String>,
@@ -36,6 +38,7 @@ impl Purged {
         self.capture_events += other.capture_events;
         self.quarantined_emails += other.quarantined_emails;
         self.jobs += other.jobs;
+        self.thread_keys += other.thread_keys;
         self.blob_keys.extend(other.blob_keys);
     }
 }
@@ -73,6 +76,13 @@ pub(super) async fn purge_logs(tx: &mut Tx, company_id: Uuid, ids: &[Uuid], tomb
     for chunk in ids.chunks(CHUNK) {
         out.blob_keys.extend(keys(tx, "SELECT file_path FROM crm_communication_attachments WHERE file_path <> '' AND company_id = ", company_id, "communication_log_id", chunk).await?);
         out.blob_keys.extend(keys(tx, "SELECT blob_key FROM email_quarantine WHERE company_id = ", company_id, "communication_log_id", chunk).await?);
+        // Thread keys can carry addresses (e-mail threading keys, messaging conversation ids).
+        let mut qb = QueryBuilder::<Db>::new("DELETE FROM conversation_threads WHERE company_id = ");
+        qb.push_bind(company_id).push(" AND thread_id IN (SELECT l.thread_id FROM crm_communication_logs l WHERE l.thread_id IS NOT NULL AND l.company_id = ");
+        qb.push_bind(company_id).push(" AND ");
+        push_ids(&mut qb, "l.id", chunk);
+        qb.push(")");
+        out.thread_keys += qb.build().execute(&mut **tx).await?.rows_affected();
         out.attachments += exec(tx, "DELETE FROM crm_communication_attachments WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
         out.quarantined_emails += exec(tx, "DELETE FROM email_quarantine WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
         out.capture_events += exec(tx, "DELETE FROM capture_events WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
