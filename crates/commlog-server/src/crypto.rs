@@ -152,6 +152,8 @@ impl MasterKeys {
 pub struct SecretCipher {
     key_id: String,
     cipher: Aes256Gcm,
+    /// The root of keys derived from the master key (not the master key itself).
+    derivation: [u8; 32],
     retired: std::collections::HashMap<String, Aes256Gcm>,
 }
 
@@ -166,11 +168,25 @@ impl SecretCipher {
         let digest = Sha256::digest(key.expose());
         let key_id = hex::encode(&digest[..4]);
         let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(*key.expose()));
+        let mut derivation = Sha256::new();
+        derivation.update(b"commlog key derivation\0");
+        derivation.update(key.expose());
         Self {
             key_id,
             cipher,
+            derivation: derivation.finalize().into(),
             retired: Default::default(),
         }
+    }
+
+    /// A key for `label`, derived from the current master key (HMAC-SHA-256): the same for the
+    /// same master key, another after a rotation.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.derivation).expect("any key length");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
     }
 
     /// A cipher sealing with the current master key and opening with any configured one.

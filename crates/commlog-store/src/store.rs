@@ -596,6 +596,8 @@ delegate! {
     /// The contacts, addresses and numbers that identify a data subject.
     fn resolve_subject(&self, scope: &Scope, r: &commlog_domain::compliance::SubjectRef) -> StoreResult<commlog_domain::compliance::Subject> => scope;
     fn subject_log_ids(&self, scope: &Scope, s: &commlog_domain::compliance::Subject, after: Option<Uuid>, limit: i64) -> StoreResult<Vec<Uuid>> => scope;
+    /// Every log that started in a period, deleted and purged ones too (regulator exports).
+    fn period_log_ids(&self, scope: &Scope, since: time::OffsetDateTime, until: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => scope;
     /// The subject's logs (deleted and archived too) and their attachments, for an access export.
     fn subject_export_logs(&self, scope: &Scope, ids: &[Uuid]) -> StoreResult<(Vec<CommunicationLog>, Vec<Attachment>)> => scope;
     /// Records an erasure request and queues its job (refused under a legal hold).

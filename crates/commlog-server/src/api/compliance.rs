@@ -249,3 +249,84 @@ pub async fn get_erasure(
     auth.require(Permission::SubjectRequests)?;
     Ok(Json(app.store.get_erasure(&auth.scope, id).await?))
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegulatorExportRequest {
+    /// The period's start (ISO 8601), inclusive: logs that started at or after it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub since: time::OffsetDateTime,
+    /// The period's end, exclusive; at most 366 days after `since`.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub until: time::OffsetDateTime,
+}
+
+/// Every communication of a period (live, archived, deleted and purged alike) with its files
+/// and the period's audit trail, as a ZIP with a `manifest.json` of SHA-256 hashes signed with
+/// Ed25519 (`manifest.sig`; the public key is in the manifest and at
+/// `GET /api/compliance/signing-key/`). Compliance officers only; audited.
+#[utoipa::path(post, path = "/api/compliance/regulator-export/", tag = "compliance", request_body = RegulatorExportRequest,
+    responses((status = 200, description = "application/zip"), (status = 422, body = ErrorBody)), security(("bearer" = [])))]
+pub async fn regulator_export(
+    State(app): State<AppState>,
+    auth: Auth,
+    ApiJson(body): ApiJson<RegulatorExportRequest>,
+) -> ApiResult<Response> {
+    auth.require(Permission::SubjectRequests)?;
+    if body.until <= body.since {
+        return Err(crate::error::ApiError::field(
+            "until",
+            "invalid_range",
+            "until must be after since",
+        ));
+    }
+    if body.until - body.since > time::Duration::days(crate::compliance::regulator::MAX_DAYS) {
+        return Err(crate::error::ApiError::field(
+            "until",
+            "too_long",
+            "one export covers at most 366 days; export longer periods in parts",
+        ));
+    }
+    let (bytes, manifest) =
+        crate::compliance::regulator::regulator_export(&app, &auth.scope, body.since, body.until)
+            .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"regulator-export.zip\"".to_owned(),
+            ),
+            (
+                header::HeaderName::from_static("x-commlog-export-logs"),
+                manifest["counts"]["logs"].to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct SigningKey {
+    pub algorithm: String,
+    /// The Ed25519 public key, base64: it verifies `manifest.sig` over `manifest.json`.
+    pub public_key: String,
+}
+
+/// The public key regulator exports are signed with (it changes when the master key is rotated;
+/// each export's manifest names the key it was signed with).
+#[utoipa::path(get, path = "/api/compliance/signing-key/", tag = "compliance",
+    responses((status = 200, body = SigningKey)), security(("bearer" = [])))]
+pub async fn get_signing_key(
+    State(app): State<AppState>,
+    auth: Auth,
+) -> ApiResult<Json<SigningKey>> {
+    auth.require(Permission::ReadAudit)?;
+    Ok(Json(SigningKey {
+        algorithm: "Ed25519".into(),
+        public_key: crate::compliance::regulator::public_key(&app)?,
+    }))
+}

@@ -266,6 +266,8 @@ fn api_router(limits: Limits) -> OpenApiRouter<AppState> {
             compliance::start_erasure
         ))
         .routes(routes!(compliance::get_erasure))
+        .routes(routes!(compliance::regulator_export))
+        .routes(routes!(compliance::get_signing_key))
         .routes(routes!(integrations::configure_channel_webhook))
         .routes(routes!(
             integrations::get_own_numbers,

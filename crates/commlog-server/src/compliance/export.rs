@@ -30,20 +30,20 @@ pub struct ExportCounts {
 }
 
 /// A ZIP being written, with the manifest entry of each file.
-struct Archive {
+pub(super) struct Archive {
     zip: zip::ZipWriter<std::io::Cursor<Vec<u8>>>,
     files: Vec<serde_json::Value>,
 }
 
 impl Archive {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Self {
             zip: zip::ZipWriter::new(std::io::Cursor::new(Vec::new())),
             files: Vec::new(),
         }
     }
 
-    fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    pub(super) fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         self.zip.start_file(path, options).map_err(internal)?;
@@ -56,9 +56,32 @@ impl Archive {
         Ok(())
     }
 
-    fn add_json(&mut self, path: &str, value: &serde_json::Value) -> Result<(), ApiError> {
+    pub(super) fn add_json(
+        &mut self,
+        path: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), ApiError> {
         let text = serde_json::to_vec_pretty(value).map_err(internal)?;
         self.add(path, &text)
+    }
+
+    /// Adds `manifest.json` (with every file's entry) and `manifest.sig` (what `sign` makes of
+    /// the manifest's bytes); returns the archive and the manifest's bytes.
+    pub(super) fn finish_signed(
+        mut self,
+        mut manifest: serde_json::Value,
+        sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+        manifest["files"] = serde_json::Value::Array(std::mem::take(&mut self.files));
+        let text = serde_json::to_vec_pretty(&manifest).map_err(internal)?;
+        let signature = sign(&text);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in [("manifest.json", &text), ("manifest.sig", &signature)] {
+            self.zip.start_file(name, options).map_err(internal)?;
+            self.zip.write_all(bytes).map_err(internal)?;
+        }
+        Ok((self.zip.finish().map_err(internal)?.into_inner(), text))
     }
 
     fn finish(mut self, manifest: serde_json::Value) -> Result<Vec<u8>, ApiError> {

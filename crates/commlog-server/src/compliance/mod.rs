@@ -4,6 +4,7 @@
 
 pub mod export;
 pub mod ledger;
+pub mod regulator;
 
 use crate::blobs::BlobError;
 use crate::capture::runner::{JobError, Scopes};

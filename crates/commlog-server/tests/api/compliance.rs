@@ -361,7 +361,123 @@ async fn retention_over_the_api(app: &TestApp) {
     assert_eq!(entries, Some(2));
 }
 
+/// A regulator export of a period: every log of it (a deleted one too) and its files, the
+/// audit trail, and a manifest whose hashes hold and whose signature verifies with the published
+/// key — and stops verifying when the manifest is changed.
+async fn regulator_export_is_signed_and_complete(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let officer = compliance_officer(app, &c).await;
+    let in_period = app
+        .log(
+            &c.admin,
+            json!({"start_time": "2026-02-10T10:00:00Z", "end_time": "2026-02-10T10:05:00Z"}),
+        )
+        .await;
+    let deleted = app
+        .log(
+            &c.admin,
+            json!({"start_time": "2026-02-11T10:00:00Z", "end_time": "2026-02-11T10:05:00Z"}),
+        )
+        .await;
+    upload(app, &c.admin, in_period, b"recording bytes").await;
+    let r = app
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/communication-logs/{deleted}/"),
+            Some(&c.admin),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let outside = app
+        .log(
+            &c.admin,
+            json!({"start_time": "2026-04-01T10:00:00Z", "end_time": "2026-04-01T10:05:00Z"}),
+        )
+        .await;
+    app.store.seal_audit(1000).await.expect("seal");
+
+    let period = json!({"since": "2026-02-01T00:00:00Z", "until": "2026-03-01T00:00:00Z"});
+    let r = app
+        .post(
+            "/api/compliance/regulator-export/",
+            &c.admin,
+            period.clone(),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "administrators are not compliance officers"
+    );
+    let r = app
+        .post(
+            "/api/compliance/regulator-export/",
+            &officer,
+            json!({"since": "2026-03-01T00:00:00Z", "until": "2026-02-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "until".to_owned())
+    );
+    let r = app
+        .post("/api/compliance/regulator-export/", &officer, period)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).expect("a zip");
+    let mut read = |name: &str| -> Vec<u8> {
+        let mut f = zip
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} in the export"));
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).expect("read");
+        out
+    };
+    let manifest_bytes = read("manifest.json");
+    let signature = read("manifest.sig");
+    let manifest: Value = serde_json::from_slice(&manifest_bytes).expect("manifest");
+    assert_eq!(manifest["counts"]["logs"], 2, "{manifest}");
+    assert_eq!(manifest["counts"]["files"], 1);
+    assert_eq!(manifest["audit_chain"]["intact"], true);
+    for f in manifest["files"].as_array().expect("files") {
+        let bytes = read(f["path"].as_str().expect("path"));
+        assert_eq!(f["sha256"], hex::encode(Sha256::digest(&bytes)), "{f}");
+    }
+    assert!(
+        read(&format!("logs/{deleted}.json")).len() > 10,
+        "deleted logs are communications too"
+    );
+    let audit: Value = serde_json::from_slice(&read("audit.json")).expect("audit");
+    assert!(!audit.as_array().expect("entries").is_empty());
+    let all: Vec<String> = manifest["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|f| f["path"].as_str().map(str::to_owned))
+        .collect();
+    assert!(!all.iter().any(|p| p.contains(&outside.to_string())));
+
+    // The signature verifies with the published key, and fails on a changed manifest.
+    let key = app.get("/api/compliance/signing-key/", &officer).await;
+    assert_eq!(key.body["public_key"], manifest["signature"]["public_key"]);
+    use base64::Engine as _;
+    let public = base64::engine::general_purpose::STANDARD
+        .decode(key.body["public_key"].as_str().expect("key"))
+        .expect("b64");
+    let sig = base64::engine::general_purpose::STANDARD
+        .decode(&signature)
+        .expect("b64 signature");
+    let verifier = ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &public);
+    assert!(verifier.verify(&manifest_bytes, &sig).is_ok());
+    let mut forged = manifest_bytes.clone();
+    let at = forged.iter().position(|b| *b == b'2').expect("a digit");
+    forged[at] = b'3';
+    assert!(verifier.verify(&forged, &sig).is_err());
+}
+
 both!(
     export_then_erase_leaves_nothing_behind,
-    retention_over_the_api
+    retention_over_the_api,
+    regulator_export_is_signed_and_complete
 );

@@ -213,6 +213,17 @@ impl Engine<Db> {
         subject_logs(&mut conn, scope.company_id(), s, after, limit).await
     }
 
+    /// Every log of the company that started in `[since, until)` — live, archived, deleted and
+    /// purged alike — oldest first (for regulator exports).
+    pub(crate) async fn period_log_ids(&self, scope: &Scope, since: time::OffsetDateTime, until: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> {
+        Ok(sqlx::query_scalar("SELECT id FROM crm_communication_logs WHERE company_id = $1 AND start_time >= $2 AND start_time < $3 ORDER BY start_time, id")
+            .bind(scope.company_id())
+            .bind(DbTime::from(since))
+            .bind(DbTime::from(until))
+            .fetch_all(&self.read)
+            .await?)
+    }
+
     /// Logs for a subject access export: each of `ids` the company has — deleted and archived
     /// ones too, since they are still held — with participants, categories, tags and watchers,
     /// oldest first; and every attachment of those logs.
