@@ -43,6 +43,20 @@ pub struct ProcessingSettings {
     pub detect_follow_ups: bool,
     /// Apply the company's escalation rules.
     pub escalation: bool,
+    /// Automatic processing and keeping recordings need the contact's explicit consent
+    /// (`processing_consent`, `recording_consent`); otherwise only an explicit refusal stops them.
+    #[serde(default)]
+    pub consent_required: bool,
+}
+
+/// Whether what the contacts of a communication agreed to allows something (recording, or
+/// automatic processing): never when one of them refused; when consent is required, only when
+/// at least one is known and every known one agreed.
+pub fn consent_allows(consents: &[Option<bool>], required: bool) -> bool {
+    if consents.contains(&Some(false)) {
+        return false;
+    }
+    !required || (!consents.is_empty() && consents.iter().all(|c| *c == Some(true)))
 }
 
 impl Default for ProcessingSettings {
@@ -54,6 +68,7 @@ impl Default for ProcessingSettings {
             mask_pii_for_roles: Vec::new(),
             detect_follow_ups: true,
             escalation: true,
+            consent_required: false,
         }
     }
 }

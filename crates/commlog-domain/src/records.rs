@@ -143,6 +143,11 @@ pub struct Contact {
     pub emails: Vec<String>,
     /// E.164 numbers.
     pub phones: Vec<String>,
+    /// Whether the contact agreed to their calls being recorded (`null`: not recorded).
+    pub recording_consent: Option<bool>,
+    /// Whether the contact agreed to automatic processing of what they say (transcription,
+    /// sentiment, topics, categories; `null`: not recorded).
+    pub processing_consent: Option<bool>,
     #[serde(with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
@@ -164,6 +169,12 @@ pub struct ContactInput {
     pub title: Option<Option<String>>,
     pub emails: Option<Vec<String>>,
     pub phones: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub recording_consent: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<bool>)]
+    pub processing_consent: Option<Option<bool>>,
 }
 
 /// A communication category (blueprint §4.1).

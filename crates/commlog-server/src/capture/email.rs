@@ -414,7 +414,7 @@ impl<'a> EmailCapture<'a> {
                         full_name: Some(name.chars().take(200).collect()),
                         title: None,
                         emails: Some(vec![m.address.clone()]),
-                        phones: None,
+                        ..ContactInput::default()
                     };
                     self.store.create_contact(&self.scope, &input).await?;
                 }

@@ -62,6 +62,9 @@ pub(super) async fn keep(
     if !channel.record_calls {
         return Ok("recording not kept: the channel has no consent to record calls".into());
     }
+    if !crate::processing::consents(app, scope, log, crate::processing::Consent::Recording).await? {
+        return Ok("recording not kept: the contact has not consented to being recorded".into());
+    }
     let provider = channel
         .provider
         .as_deref()

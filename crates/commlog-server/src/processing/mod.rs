@@ -40,11 +40,66 @@ pub async fn process(app: &AppState, job: &Job, scopes: &Scopes) -> Result<(), J
         Err(commlog_store::StoreError::NotFound) => return Ok(()),
         Err(e) => return Err(e.into()),
     };
+    if !consents(app, &scope, &log, Consent::Processing).await? {
+        // Nothing is analysed; the run record says why.
+        let skipped = commlog_domain::processing::LogAnalysis {
+            runs: vec![commlog_domain::processing::NewProcessingRun::skipped(
+                "consent",
+                "policy",
+                "the contact has not consented to automatic processing",
+            )],
+            ..Default::default()
+        };
+        app.store
+            .apply_analysis(job.company_id, log_id, Some(job.id), &skipped)
+            .await?;
+        return Ok(());
+    }
     let analysis = pipeline::analyse(app, &scope, &log, &steps).await?;
     app.store
         .apply_analysis(job.company_id, log_id, Some(job.id), &analysis)
         .await?;
     Ok(())
+}
+
+/// What a contact may have agreed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consent {
+    Recording,
+    Processing,
+}
+
+/// Whether the contacts of `log` (the one it names and those who took part) allow `what`, by
+/// what they agreed to and the company's policy (see [`commlog_domain::processing::consent_allows`]).
+pub async fn consents(
+    app: &AppState,
+    scope: &commlog_store::Scope,
+    log: &commlog_domain::CommunicationLog,
+    what: Consent,
+) -> Result<bool, JobError> {
+    let mut ids: Vec<Uuid> = log
+        .contact_id
+        .into_iter()
+        .chain(log.participants.iter().filter_map(|p| p.contact_id))
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut given = Vec::with_capacity(ids.len());
+    for id in ids {
+        match app.store.get_contact(scope, id).await {
+            Ok(c) => given.push(match what {
+                Consent::Recording => c.recording_consent,
+                Consent::Processing => c.processing_consent,
+            }),
+            Err(commlog_store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (settings, _) = app.store.processing_settings(scope.company_id()).await?;
+    Ok(commlog_domain::processing::consent_allows(
+        &given,
+        settings.consent_required,
+    ))
 }
 
 /// How often open follow-ups are checked for being overdue.

@@ -476,7 +476,110 @@ async fn regulator_export_is_signed_and_complete(app: &TestApp) {
     assert!(verifier.verify(&forged, &sig).is_err());
 }
 
+/// Consent to automatic processing: a refusal stops it (the run says why), an unknown answer
+/// does not — until the company requires consent, when only a yes lets it run. Changes of
+/// consent are in the audit trail with their values.
+async fn processing_follows_the_contacts_consent(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let admin: &str = &c.admin;
+    let contact = |consent: Value| {
+        let body = json!({"full_name": "Pat", "processing_consent": consent});
+        async move {
+            let r = app.post("/api/contacts/", admin, body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+            assert_eq!(r.body["processing_consent"], consent);
+            id(&r.body)
+        }
+    };
+    let (refused, unknown, agreed) = (
+        contact(json!(false)).await,
+        contact(Value::Null).await,
+        contact(json!(true)).await,
+    );
+    let content = "I am really unhappy, this is terrible service and I want a refund.";
+    let processed = |log: Uuid| async move {
+        let runs = app
+            .get(&format!("/api/communication-logs/{log}/processing/"), admin)
+            .await;
+        let runs = runs.body["runs"].as_array().cloned().unwrap_or_default();
+        let skipped = runs
+            .iter()
+            .any(|r| r["step"] == "consent" && r["status"] == "skipped");
+        let sentiment = app
+            .get(&format!("/api/communication-logs/{log}/"), admin)
+            .await
+            .body["sentiment"]
+            .clone();
+        (skipped, sentiment.is_null())
+    };
+    let logs: Vec<Uuid> = futures_util::future::join_all(
+        [refused, unknown, agreed]
+            .map(|who| app.log(admin, json!({"contact_id": who, "content": content}))),
+    )
+    .await;
+    app.run_jobs().await;
+    assert_eq!(
+        processed(logs[0]).await,
+        (true, true),
+        "a refusal stops processing"
+    );
+    assert_eq!(
+        processed(logs[1]).await,
+        (false, false),
+        "no answer: the company's default (allowed)"
+    );
+    assert_eq!(processed(logs[2]).await, (false, false));
+
+    let mut settings = app
+        .get("/api/company/processing-settings/", admin)
+        .await
+        .body;
+    settings["consent_required"] = json!(true);
+    settings.as_object_mut().map(|o| o.remove("transcription"));
+    let r = app
+        .call(
+            axum::http::Method::PUT,
+            "/api/company/processing-settings/",
+            Some(admin),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let later: Vec<Uuid> = futures_util::future::join_all(
+        [unknown, agreed].map(|who| app.log(admin, json!({"contact_id": who, "content": content}))),
+    )
+    .await;
+    app.run_jobs().await;
+    assert_eq!(
+        processed(later[0]).await,
+        (true, true),
+        "consent required: no answer is no"
+    );
+    assert_eq!(processed(later[1]).await, (false, false));
+
+    let r = app
+        .patch(
+            &format!("/api/contacts/{unknown}/"),
+            admin,
+            json!({"processing_consent": true}),
+        )
+        .await;
+    assert_eq!(r.body["processing_consent"], true, "{:?}", r.body);
+    let audit = app
+        .get(
+            &format!("/api/audit/?entity_id={unknown}&action=update"),
+            admin,
+        )
+        .await;
+    assert!(
+        audit.body.to_string().contains("processing_consent"),
+        "{:?}",
+        audit.body
+    );
+}
+
 both!(
+    processing_follows_the_contacts_consent,
     export_then_erase_leaves_nothing_behind,
     retention_over_the_api,
     regulator_export_is_signed_and_complete

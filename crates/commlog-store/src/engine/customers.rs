@@ -17,7 +17,7 @@ use uuid::Uuid;
 const CUSTOMER_COLUMNS: &str =
     "id, company_id, name, email_domain, phone, external_ref, created_at, updated_at";
 const CONTACT_COLUMNS: &str =
-    "id, company_id, customer_id, full_name, title, created_at, updated_at";
+    "id, company_id, customer_id, full_name, title, recording_consent, processing_consent, created_at, updated_at";
 
 impl Engine<Db> {
     pub(crate) async fn upsert_customer(
@@ -161,8 +161,8 @@ impl Engine<Db> {
             ensure_customer(&mut tx, scope, c).await?;
         }
         sqlx::query(
-            "INSERT INTO contacts (company_id, id, customer_id, full_name, title, is_deleted, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6)",
+            "INSERT INTO contacts (company_id, id, customer_id, full_name, title, is_deleted, created_at, updated_at, recording_consent, processing_consent) \
+             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $6, $7, $8)",
         )
         .bind(scope.company_id())
         .bind(id)
@@ -170,6 +170,8 @@ impl Engine<Db> {
         .bind(&full_name)
         .bind(input.title.clone().flatten())
         .bind(DbTime::from(time_fmt::now()))
+        .bind(input.recording_consent.flatten())
+        .bind(input.processing_consent.flatten())
         .execute(&mut *tx)
         .await?;
         replace_addresses(
@@ -180,7 +182,7 @@ impl Engine<Db> {
             phones.as_deref().unwrap_or(&[]),
         )
         .await?;
-        audit::record(&mut tx, scope, "create", "contact", Some(id), json!({})).await?;
+        audit::record(&mut tx, scope, "create", "contact", Some(id), json!({"recording_consent": input.recording_consent.flatten(), "processing_consent": input.processing_consent.flatten()})).await?;
         tx.commit().await?;
         self.get_contact(scope, id).await
     }
@@ -256,13 +258,17 @@ impl Engine<Db> {
         if let Some(c) = customer_id {
             ensure_customer(&mut tx, scope, c).await?;
         }
-        sqlx::query("UPDATE contacts SET customer_id = $1, full_name = $2, title = $3, updated_at = $4 WHERE company_id = $5 AND id = $6")
+        let recording = input.recording_consent.unwrap_or(before.recording_consent);
+        let processing = input.processing_consent.unwrap_or(before.processing_consent);
+        sqlx::query("UPDATE contacts SET customer_id = $1, full_name = $2, title = $3, updated_at = $4, recording_consent = $7, processing_consent = $8 WHERE company_id = $5 AND id = $6")
             .bind(customer_id)
             .bind(&full_name)
             .bind(input.title.clone().unwrap_or(before.title))
             .bind(DbTime::from(time_fmt::now()))
             .bind(scope.company_id())
             .bind(id)
+            .bind(recording)
+            .bind(processing)
             .execute(&mut *tx)
             .await?;
         if emails.is_some() || phones.is_some() {
@@ -270,7 +276,15 @@ impl Engine<Db> {
             let phones = phones.unwrap_or(before.phones);
             replace_addresses(&mut tx, scope, id, &emails, &phones).await?;
         }
-        audit::record(&mut tx, scope, "update", "contact", Some(id), json!({})).await?;
+        // Consent changes are named with their values: who changed what a person agreed to, when.
+        let mut changes = json!({});
+        if recording != before.recording_consent {
+            changes["recording_consent"] = json!({"old": before.recording_consent, "new": recording});
+        }
+        if processing != before.processing_consent {
+            changes["processing_consent"] = json!({"old": before.processing_consent, "new": processing});
+        }
+        audit::record(&mut tx, scope, "update", "contact", Some(id), changes).await?;
         tx.commit().await?;
         self.get_contact(scope, id).await
     }

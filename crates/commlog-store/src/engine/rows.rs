@@ -165,6 +165,8 @@ pub(super) fn contact(row: &Row) -> StoreResult<Contact> {
         title: get(row, "title")?,
         emails: Vec::new(),
         phones: Vec::new(),
+        recording_consent: get(row, "recording_consent")?,
+        processing_consent: get(row, "processing_consent")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
     })

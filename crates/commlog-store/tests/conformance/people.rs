@@ -96,10 +96,36 @@ async fn contacts_are_normalised_and_matched_to_logs(db: &TestDb) -> Result<()> 
                 title: Some(Some("Buyer".into())),
                 emails: Some(vec![" Ann@Example.COM ".into(), "ann@example.com".into()]),
                 phones: Some(vec!["0044 20 7946 0958".into(), "+1 (415) 555-0123".into()]),
+                recording_consent: Some(Some(false)),
+                processing_consent: None,
             },
         )
         .await?;
     assert_eq!(ann.emails, ["ann@example.com"]);
+    // Consent: recorded as given, changed alone, and kept when a patch does not name it.
+    assert_eq!(
+        (ann.recording_consent, ann.processing_consent),
+        (Some(false), None)
+    );
+    let agreed = ContactInput {
+        processing_consent: Some(Some(true)),
+        ..ContactInput::default()
+    };
+    let changed = db.update_contact(s, ann.id, &agreed).await?;
+    assert_eq!(
+        (changed.recording_consent, changed.processing_consent),
+        (Some(false), Some(true))
+    );
+    let renamed = ContactInput {
+        title: Some(Some("Buyer".into())),
+        ..ContactInput::default()
+    };
+    let kept = db.update_contact(s, ann.id, &renamed).await?;
+    assert_eq!(
+        (kept.recording_consent, kept.processing_consent),
+        (Some(false), Some(true))
+    );
+    let ann = kept;
     assert_eq!(ann.phones, ["+14155550123", "+442079460958"]);
     assert_eq!(db.get_contact(s, ann.id).await?, ann);
     let by_mail = PeopleFilter {

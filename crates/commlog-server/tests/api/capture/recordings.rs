@@ -267,4 +267,78 @@ async fn recordings_are_kept_with_consent_from_allowed_hosts(app: &TestApp) {
     assert_eq!(waiting.len(), 1, "{:?}", queued.body);
 }
 
-both!(recordings_are_kept_with_consent_from_allowed_hosts);
+/// A caller who refused to be recorded is not, on a channel that records: the recording is
+/// never fetched; once they agree, the next call's recording is kept.
+async fn a_contact_who_refused_recording_is_not_recorded(app: &TestApp) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let host = media_host(hits.clone()).await;
+    let c = app.company("Acme").await;
+    let phone = channel(app, &c, "phone", "phone").await;
+    let voice = setup(app, &c, phone, json!({"recording_origins": [host]})).await;
+    let r = app
+        .patch(
+            &format!("/api/channel-configurations/{phone}/"),
+            &c.admin,
+            json!({"record_calls": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    // The caller of `status()` (+14155550123) is this contact.
+    let r = app
+        .post(
+            "/api/contacts/",
+            &c.admin,
+            json!({"full_name": "Quinn", "phones": ["+14155550123"], "recording_consent": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let contact = id(&r.body);
+    let rec_path = voice.replace("/voice", "/recording");
+    let voice_url = format!("{PUBLIC}{voice}");
+    let call = |n: u32| {
+        let sid = call_sid(n);
+        let mut p: Vec<(String, String)> =
+            status(&sid, "completed", "1", "Tue, 24 Nov 2026 10:01:00 +0000")
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+        p.push(("CallDuration".into(), "60".into()));
+        let refs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        callback(&voice, &voice_url, TOKEN, &refs)
+    };
+    for n in [1, 2] {
+        if n == 2 {
+            let r = app
+                .patch(
+                    &format!("/api/contacts/{contact}/"),
+                    &c.admin,
+                    json!({"recording_consent": true}),
+                )
+                .await;
+            assert_eq!(r.body["recording_consent"], true, "{:?}", r.body);
+        }
+        app.send(call(n)).await;
+        let rec = format!("RE{n:032x}");
+        app.send(recording(
+            &rec_path,
+            &call_sid(n),
+            &rec,
+            &format!("{host}/rec/{rec}"),
+        ))
+        .await;
+        app.run_jobs().await;
+        let log = log_of(app, &c, &call_sid(n)).await;
+        assert_eq!(log["contact_id"], contact.to_string(), "{log:?}");
+        let kept = attachments(app, &c, &log).await;
+        assert_eq!(
+            (kept.len(), hits.load(Ordering::SeqCst)),
+            if n == 1 { (0, 0) } else { (1, 1) },
+            "call {n}: {kept:?}"
+        );
+    }
+}
+
+both!(
+    recordings_are_kept_with_consent_from_allowed_hosts,
+    a_contact_who_refused_recording_is_not_recorded
+);
