@@ -37,6 +37,8 @@ pub enum Permission {
     SubjectRequests,
     ManageIntegrations,
     ManageBackups,
+    /// See personal data (addresses, numbers, card and account numbers) unmasked.
+    ViewPii,
 }
 
 use Permission::*;
@@ -69,6 +71,7 @@ pub const PERMISSION_NAMES: &[(Permission, &str)] = &[
     (SubjectRequests, "subject_requests"),
     (ManageIntegrations, "manage_integrations"),
     (ManageBackups, "manage_backups"),
+    (ViewPii, "view_pii"),
 ];
 
 impl Permission {
@@ -99,6 +102,9 @@ const SALES_REP: &[Permission] = &[
     EditCustomers,
     ReadUsers,
     ManageTags,
+    // Everyone by default; a company masks it for roles (`mask_pii_for_roles`), and an API
+    // token without it sees masked values.
+    ViewPii,
 ];
 const TEAM_LEAD_EXTRA: &[Permission] = &[EscalateLog, ReadTeamAnalytics];
 const MANAGER_EXTRA: &[Permission] = &[
@@ -130,6 +136,7 @@ const COMPLIANCE: &[Permission] = &[
     ManageRetention,
     ManageLegalHold,
     SubjectRequests,
+    ViewPii,
 ];
 
 /// Whether `role` (with or without the compliance capability) grants `p`.
@@ -216,6 +223,7 @@ mod tests {
         SubjectRequests,
         ManageIntegrations,
         ManageBackups,
+        ViewPii,
     ];
 
     /// The whole matrix, written out: role → permissions it grants. Changing a grant means
@@ -233,6 +241,7 @@ mod tests {
                 ManageTags,
                 EditCustomers,
                 ReadUsers,
+                ViewPii,
             ],
             Role::TeamLead => &[
                 ReadLogs,
@@ -247,6 +256,7 @@ mod tests {
                 EditCustomers,
                 ReadTeamAnalytics,
                 ReadUsers,
+                ViewPii,
             ],
             Role::Manager => &[
                 ReadLogs,
@@ -267,6 +277,7 @@ mod tests {
                 ReadCompanyAnalytics,
                 ExportData,
                 ReadUsers,
+                ViewPii,
             ],
             Role::Admin => &[
                 ReadLogs,
@@ -293,6 +304,7 @@ mod tests {
                 ManageRetention,
                 ManageIntegrations,
                 ManageBackups,
+                ViewPii,
             ],
         }
     }

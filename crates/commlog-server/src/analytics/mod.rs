@@ -107,6 +107,8 @@ pub struct Context {
     /// Read the logs instead of the rollup.
     pub from_logs: bool,
     pub settings: AnalyticsSettings,
+    /// Show personal data in texts (subject lines) masked.
+    pub mask_pii: bool,
 }
 
 impl Context {
@@ -167,6 +169,7 @@ impl Context {
             bucket,
             buckets: starts,
             from_logs,
+            mask_pii: crate::processing::masking::applies_to(app, actor).await?,
         })
     }
 

@@ -343,7 +343,14 @@ pub async fn sentiment(ctx: &Context, store: &Store) -> ApiResult<Report> {
             None,
             &[
                 ("log_id", Some(l.id.to_string())),
-                ("subject", Some(l.subject)),
+                (
+                    "subject",
+                    Some(if ctx.mask_pii {
+                        crate::processing::masking::mask_plain(&l.subject)
+                    } else {
+                        l.subject
+                    }),
+                ),
                 ("channel", Some(l.channel)),
             ],
             vec![

@@ -553,7 +553,11 @@ pub async fn list_communication_log_participants(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<Participant>>> {
     auth.require(Permission::ReadLogs)?;
-    Ok(Json(app.store.get_log(&auth.scope, id).await?.participants))
+    let mut participants = app.store.get_log(&auth.scope, id).await?.participants;
+    if crate::processing::masking::applies(&app, &auth.scope).await? {
+        crate::processing::masking::mask_participants(&mut participants);
+    }
+    Ok(Json(participants))
 }
 
 /// Start watching a log (or make another user watch it).

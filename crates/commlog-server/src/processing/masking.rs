@@ -1,16 +1,37 @@
-//! Masking personal data in logs for the roles a company chose (`mask_pii_for_roles`): the
-//! spans processing stored are replaced by `[EMAIL]`, `[PHONE]`, `[CARD]` … so every reader
-//! of that role sees the same masked text.
+//! Masking personal data for those who may not see it — roles a company chose
+//! (`mask_pii_for_roles`) and API tokens without the `view_pii` permission: the spans
+//! processing stored are replaced by `[EMAIL]`, `[PHONE]`, `[CARD]` … so every such reader sees
+//! the same masked text; participants' addresses, numbers and names are replaced too.
 
 use crate::state::AppState;
 use commlog_analysis::pii::{self, PiiSpan};
 use commlog_domain::log::CommunicationLog;
 use commlog_store::Scope;
 
-/// Whether the caller's role sees PII masked.
+/// Whether the caller sees PII masked: without the `view_pii` permission (an API token scoped
+/// without it), or in a role the company masks — except compliance officers, whose duties
+/// (access requests, holds) need the data as it is.
 pub async fn applies(app: &AppState, scope: &Scope) -> Result<bool, commlog_store::StoreError> {
-    let (settings, _) = app.store.processing_settings(scope.company_id()).await?;
-    Ok(settings.mask_pii_for_roles.contains(&scope.actor.role))
+    applies_to(app, &scope.actor).await
+}
+
+pub async fn applies_to(
+    app: &AppState,
+    actor: &commlog_domain::Actor,
+) -> Result<bool, commlog_store::StoreError> {
+    if !actor.can(commlog_domain::Permission::ViewPii) {
+        return Ok(true);
+    }
+    if actor.compliance {
+        return Ok(false);
+    }
+    let (settings, _) = app.store.processing_settings(actor.company_id).await?;
+    Ok(settings.mask_pii_for_roles.contains(&actor.role))
+}
+
+/// Masks personal data found in a short text with no stored spans (a subject line in a report).
+pub fn mask_plain(text: &str) -> String {
+    mask_text(text, None)
 }
 
 /// Masks the subject, content and transcript of a log with the spans stored for each; spans
@@ -32,6 +53,22 @@ pub fn mask_log(log: &mut CommunicationLog) {
     if let Some(obj) = log.analysis.as_object_mut() {
         // The spans locate what was masked; the most negative sentence may quote it.
         obj.remove("sentiment_detail");
+    }
+    mask_participants(&mut log.participants);
+}
+
+/// Replaces participants' addresses, numbers and names (links to contacts and users stay).
+pub fn mask_participants(participants: &mut [commlog_domain::Participant]) {
+    for p in participants {
+        for (value, label) in [
+            (&mut p.email, "[EMAIL]"),
+            (&mut p.phone, "[PHONE]"),
+            (&mut p.name, "[NAME]"),
+        ] {
+            if value.is_some() {
+                *value = Some(label.to_owned());
+            }
+        }
     }
 }
 

@@ -578,7 +578,79 @@ async fn processing_follows_the_contacts_consent(app: &TestApp) {
     );
 }
 
+/// Personal data is shown only with the `view_pii` permission: an API token scoped without it
+/// reads addresses, numbers and names masked in the log, its participants and the analytics;
+/// one with it, and a role the company does not mask, read them as they are.
+async fn pii_needs_its_permission(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let log = app
+        .log(
+            &c.admin,
+            json!({"content": "Write to ann.pii@example.com or call +1 415 555 0111 about the refund, it was awful.",
+                   "participants": [{"role": "to", "email": "ann.pii@example.com", "name": "Ann Pii"}]}),
+        )
+        .await;
+    app.run_jobs().await;
+    let admin: &str = &c.admin;
+    let token = |permissions: Value| async move {
+        let r = app
+            .post(
+                "/api/api-tokens/",
+                admin,
+                json!({"name": "t", "role": "manager", "permissions": permissions}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["token"].as_str().expect("token").to_owned()
+    };
+    let masked = token(json!(["read_logs", "read_company_analytics"])).await;
+    let plain = token(json!(["read_logs", "read_company_analytics", "view_pii"])).await;
+    let path = format!("/api/communication-logs/{log}/");
+    let seen = app.get(&path, &masked).await.body;
+    assert!(!seen.to_string().contains("ann.pii@example.com"), "{seen}");
+    assert!(!seen.to_string().contains("555 0111"), "{seen}");
+    assert!(
+        seen["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("[EMAIL]")),
+        "{seen}"
+    );
+    assert_eq!(seen["participants"][0]["email"], "[EMAIL]");
+    assert_eq!(seen["participants"][0]["name"], "[NAME]");
+    let parts = app.get(&format!("{path}participants/"), &masked).await.body;
+    assert!(!parts.to_string().contains("ann.pii"), "{parts}");
+    let listed = app.get("/api/communication-logs/", &masked).await.body;
+    assert!(
+        !listed.to_string().contains("ann.pii@example.com"),
+        "{listed}"
+    );
+    let report = app
+        .get(
+            "/api/analytics/sentiment/?since=2026-01-01T00:00:00Z&until=2027-01-01T00:00:00Z",
+            &masked,
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{:?}", report.body);
+    assert!(!report.body.to_string().contains("ann.pii@example.com"));
+    let full = app.get(&path, &plain).await.body;
+    assert!(
+        full["content"]
+            .as_str()
+            .is_some_and(|t| t.contains("ann.pii@example.com")),
+        "{full}"
+    );
+    assert_eq!(full["participants"][0]["email"], "ann.pii@example.com");
+    assert!(
+        app.get(&path, &c.admin)
+            .await
+            .body
+            .to_string()
+            .contains("ann.pii@example.com")
+    );
+}
+
 both!(
+    pii_needs_its_permission,
     processing_follows_the_contacts_consent,
     export_then_erase_leaves_nothing_behind,
     retention_over_the_api,
