@@ -48,7 +48,6 @@ Python 3.11 standard library, psql and wrk; the binary is not built here.
 import concurrent.futures
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
@@ -56,7 +55,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import harness
-from harness import OUT, log
+from harness import OUT, log, parse_wrk
 
 ROWS = int(os.environ.get("ROWS", "1000000"))
 DURATION = os.environ.get("DURATION", "20s")
@@ -347,21 +346,6 @@ def rss_mib(pid, key="VmRSS"):
     except OSError:
         pass
     return 0.0
-
-
-def parse_wrk(text):
-    def grab(pattern):
-        m = re.search(pattern, text, re.M)
-        return m.group(1) if m else None
-    return {
-        "rps": float(grab(r"^Requests/sec:\s+([\d.]+)") or 0),
-        "p50": grab(r"^\s+50%\s+(\S+)"),
-        "p99": grab(r"^\s+99%\s+(\S+)"),
-        "requests": int(grab(r"^\s+(\d+) requests in") or 0),
-        "seconds": float(grab(r"^\s+\d+ requests in ([\d.]+)s") or 0),
-        "non2xx": int(grab(r"Non-2xx or 3xx responses: (\d+)") or 0),
-        "socket_errors": grab(r"Socket errors: (.*)$"),
-    }
 
 
 def cpu_sample():

@@ -29,12 +29,11 @@ Python 3.11 standard library, psql and wrk.
 
 import json
 import os
-import re
 import subprocess
 import time
 
 import harness
-from harness import OUT, log, psql
+from harness import OUT, log, parse_wrk, psql
 
 DURATION = os.environ.get("DURATION", "20s")
 PORT = int(os.environ.get("PORT", "18098"))
@@ -48,19 +47,6 @@ EMAIL = "admin@compliance.bench.example"
 PASSWORD = "Bench-Passw0rd-2026"
 LUA = os.path.join(harness.REPO, "bench", "lua")
 WRK = ["wrk", "-t2", "-c32", f"-d{DURATION}", "--latency", "--timeout", "30s"]
-
-
-def parse_wrk(text):
-    def grab(pattern):
-        m = re.search(pattern, text, re.M)
-        return m.group(1) if m else None
-    return {
-        "rps": float(grab(r"^Requests/sec:\s+([\d.]+)") or 0),
-        "p50": grab(r"^\s+50%\s+(\S+)"),
-        "p99": grab(r"^\s+99%\s+(\S+)"),
-        "requests": int(grab(r"^\s+(\d+) requests in") or 0),
-        "non2xx": int(grab(r"Non-2xx or 3xx responses: (\d+)") or 0),
-    }
 
 
 def wrk(name, script, env):

@@ -7,6 +7,7 @@ Python 3.11 standard library only.
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -73,6 +74,22 @@ class Api:
         if status != 200 or not resp or not resp.get("access_token"):
             raise RuntimeError(f"login -> {status} {resp}")
         return resp["access_token"]
+
+
+def parse_wrk(text):
+    """The figures of one wrk run's output (requests/s, p50, p99, counts, errors)."""
+    def grab(pattern):
+        m = re.search(pattern, text, re.M)
+        return m.group(1) if m else None
+    return {
+        "rps": float(grab(r"^Requests/sec:\s+([\d.]+)") or 0),
+        "p50": grab(r"^\s+50%\s+(\S+)"),
+        "p99": grab(r"^\s+99%\s+(\S+)"),
+        "requests": int(grab(r"^\s+(\d+) requests in") or 0),
+        "seconds": float(grab(r"^\s+\d+ requests in ([\d.]+)s") or 0),
+        "non2xx": int(grab(r"Non-2xx or 3xx responses: (\d+)") or 0),
+        "socket_errors": grab(r"Socket errors: (.*)$"),
+    }
 
 
 def psql(sql, db):

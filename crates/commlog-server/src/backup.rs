@@ -21,25 +21,8 @@ const FORMAT: &str = "commlog-backup/1";
 const SQLITE_FILE: &str = "database.sqlite";
 const PG_FILE: &str = "database.pgdump";
 
-/// Every file under `root` (relative paths, sorted).
 fn files_under(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    let mut dirs = vec![root.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries {
-            let path = e?.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                out.push(path.strip_prefix(root)?.to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Ok(crate::blobs::files_under(root)?)
 }
 
 fn copy_tree(from: &Path, to: &Path) -> Result<u64> {

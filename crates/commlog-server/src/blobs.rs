@@ -215,12 +215,9 @@ pub fn rewrap_file(
     Ok(true)
 }
 
-/// Re-wraps every encrypted file under `root`; returns (files looked at, files re-wrapped).
-pub fn rewrap_dir(
-    root: &std::path::Path,
-    keys: &commlog_store::encryption::Keyring,
-) -> std::io::Result<(u64, u64)> {
-    let (mut seen, mut changed) = (0, 0);
+/// Every file under `root`, as paths relative to it, sorted (none when `root` is missing).
+pub fn files_under(root: &std::path::Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
     let mut dirs = vec![root.to_path_buf()];
     while let Some(dir) = dirs.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -230,11 +227,24 @@ pub fn rewrap_dir(
             let path = e?.path();
             if path.is_dir() {
                 dirs.push(path);
-            } else {
-                seen += 1;
-                changed += u64::from(rewrap_file(&path, keys)?);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_path_buf());
             }
         }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Re-wraps every encrypted file under `root`; returns (files looked at, files re-wrapped).
+pub fn rewrap_dir(
+    root: &std::path::Path,
+    keys: &commlog_store::encryption::Keyring,
+) -> std::io::Result<(u64, u64)> {
+    let (mut seen, mut changed) = (0, 0);
+    for rel in files_under(root)? {
+        seen += 1;
+        changed += u64::from(rewrap_file(&root.join(rel), keys)?);
     }
     Ok((seen, changed))
 }

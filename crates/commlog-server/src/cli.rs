@@ -567,14 +567,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 },
         } => {
             let store = migrated(cli.database_url.expose()).await?;
-            let state = app_state(
-                store,
-                &cli.data_dir,
-                &models_dir,
-                Limits::default(),
-                Default::default(),
-                String::new(),
-            )?;
+            let state = command_state(store, &cli.data_dir, &models_dir)?;
             let report = crate::capture::imap::sync_once(&state, company_id, account_id).await?;
             println!(
                 "{}",
@@ -734,14 +727,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             reason,
         } => {
             let store = migrated(cli.database_url.expose()).await?;
-            let state = app_state(
-                store,
-                &cli.data_dir,
-                &models_dir,
-                Limits::default(),
-                Default::default(),
-                String::new(),
-            )?;
+            let state = command_state(store, &cli.data_dir, &models_dir)?;
             let scope = crate::import::acting_scope(&state.store, company_id, None).await?;
             let new = commlog_domain::compliance::NewErasure {
                 subject: commlog_domain::compliance::SubjectRef {
@@ -833,14 +819,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 Some(id) => vec![id],
                 None => store.company_ids().await?,
             };
-            let state = app_state(
-                store,
-                &cli.data_dir,
-                &models_dir,
-                Limits::default(),
-                Default::default(),
-                String::new(),
-            )?;
+            let state = command_state(store, &cli.data_dir, &models_dir)?;
             let mut results = Vec::new();
             for company in companies {
                 let scope = crate::import::acting_scope(&state.store, company, None).await?;
@@ -1013,6 +992,22 @@ struct Smtp {
 }
 
 /// The application state every long-running command shares.
+/// The state a command that does background work needs (no HTTP, default limits).
+fn command_state(
+    store: Store,
+    data_dir: &std::path::Path,
+    models_dir: &std::path::Path,
+) -> Result<AppState> {
+    app_state(
+        store,
+        data_dir,
+        models_dir,
+        Limits::default(),
+        Default::default(),
+        String::new(),
+    )
+}
+
 fn app_state(
     store: Store,
     data_dir: &std::path::Path,
