@@ -376,8 +376,8 @@ for (const size of Object.keys(VIEWPORTS)) {
       noErrors(ctx.errors, 'on the bulk action');
     });
 
-    test('6. the other pages: emails, messages, analytics', async () => {
-      for (const [href, title] of [['/emails', 'Emails'], ['/messages', 'Messages'], ['/analytics', 'Analytics']]) {
+    test('6. the other pages: emails, messages, analytics, settings', async () => {
+      for (const [href, title] of [['/emails', 'Emails'], ['/messages', 'Messages'], ['/analytics', 'Analytics'], ['/settings', 'Settings']]) {
         await page.goto('/');
         await submit(page, page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: title }));
         assert.equal(new URL(page.url()).pathname, href);
@@ -385,11 +385,12 @@ for (const size of Object.keys(VIEWPORTS)) {
         assert.equal(await page.getByRole('link', { name: title, exact: true }).getAttribute('aria-current'), 'page');
         await audit(size, page, title.toLowerCase());
       }
+      await page.goto('/analytics');
       await screenshot(size, page, 'analytics');
       await page.locator('#a-days').selectOption({ index: 0 });
       await submit(page, page.getByRole('button', { name: 'Show' }));
       assert.equal(new URL(page.url()).pathname, '/analytics');
-      noErrors(ctx.errors, 'on emails, messages and analytics');
+      noErrors(ctx.errors, 'on emails, messages, analytics and settings');
     });
 
     test('7. live update: a call logged in another browser shows up on /calls without a reload', async () => {
@@ -476,7 +477,7 @@ for (const size of Object.keys(VIEWPORTS)) {
     test(`10. axe-core (WCAG 2.1 A and AA)${size === 'phone' ? ' and reflow' : ''}: no violations on any page visited`, async (t) => {
       const mine = audits.filter((a) => a.size === size);
       const seen = new Set(mine.map((a) => a.label.replace(/ \(.*\)$/, '')));
-      for (const p of ['login', 'home', 'calls', 'emails', 'messages', 'detail', 'quick log', 'analytics']) {
+      for (const p of ['login', 'home', 'calls', 'emails', 'messages', 'detail', 'quick log', 'analytics', 'settings']) {
         assert.ok(seen.has(p), `axe ran on ${p}`);
       }
       for (const a of mine) {

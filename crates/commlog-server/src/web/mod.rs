@@ -48,6 +48,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/contacts/{id}", get(timeline::contact))
         .route("/settings", get(settings::page))
         .route("/settings/users", post(settings::add_user))
+        .route("/settings/users/{id}", post(settings::change_user))
         .route("/settings/teams", post(settings::add_team))
         .route("/settings/categories", post(settings::add_category))
         .route("/analytics", get(charts::page))

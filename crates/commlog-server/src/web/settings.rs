@@ -14,11 +14,24 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use commlog_domain::filters::{CategoryFilter, ChannelFilter, UserFilter};
-use commlog_domain::records::{CategoryInput, NewUser, TeamInput};
+use commlog_domain::records::{CategoryInput, NewUser, TeamInput, UserPatch};
 use commlog_domain::{Permission, Role};
 use serde::Deserialize;
 
 type Pair = (String, String);
+
+/// A user as the settings table shows and edits them.
+struct UserRow {
+    id: String,
+    name: String,
+    email: String,
+    role: String,
+    role_label: String,
+    team_id: String,
+    team: String,
+    capacity: String,
+    active: bool,
+}
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -26,7 +39,7 @@ struct SettingsPage {
     layout: Layout,
     error: Option<String>,
     notice: Option<String>,
-    users: Vec<(String, String, String, String, String, String)>,
+    users: Vec<UserRow>,
     teams: Vec<Pair>,
     roles: Vec<Pair>,
     categories: Vec<String>,
@@ -75,15 +88,16 @@ pub async fn page(
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|u| {
-            (
-                u.full_name,
-                u.email,
-                label(u.role.as_str()),
-                team_name(u.team_id),
-                u.capacity.to_string(),
-                yes(u.is_active),
-            )
+        .map(|u| UserRow {
+            id: u.id.to_string(),
+            name: u.full_name,
+            email: u.email,
+            role: u.role.as_str().to_owned(),
+            role_label: label(u.role.as_str()),
+            team_id: u.team_id.map(|t| t.to_string()).unwrap_or_default(),
+            team: team_name(u.team_id),
+            capacity: u.capacity.to_string(),
+            active: u.is_active,
         })
         .collect();
     let categories = app
@@ -203,6 +217,49 @@ pub async fn add_user(
     done(
         people::create_user(State(app), auth, ApiJson(new)).await,
         "User added.",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct UserChangeForm {
+    #[serde(default)]
+    csrf: String,
+    role: Role,
+    #[serde(default)]
+    team_id: String,
+    /// Present (checked) when the user stays active.
+    #[serde(default)]
+    active: Option<String>,
+}
+
+/// `POST /settings/users/{id}`: change a user's role, team or whether they may sign in. A
+/// deactivated user's sessions end at once (the API's rules apply).
+pub async fn change_user(
+    State(app): State<AppState>,
+    Signed(user): Signed,
+    parts: Parts,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    axum::Form(f): axum::Form<UserChangeForm>,
+) -> Response {
+    if let Err(e) = check_form_csrf(&parts.headers, &f.csrf) {
+        return e.into_response();
+    }
+    let auth = user.auth(&app, request_meta(&parts));
+    let patch = UserPatch {
+        role: Some(f.role),
+        team_id: Some(uuid::Uuid::parse_str(&f.team_id).ok()),
+        is_active: Some(f.active.is_some()),
+        ..UserPatch::default()
+    };
+    done(
+        people::update_user(
+            State(app),
+            auth,
+            crate::extract::ApiPath(id),
+            ApiJson(patch),
+        )
+        .await,
+        "User changed.",
     )
 }
 

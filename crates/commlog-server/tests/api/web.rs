@@ -453,6 +453,51 @@ async fn settings_for_administrators(app: &TestApp) {
         rep.get(app, "/settings").await.status,
         StatusCode::NOT_FOUND
     );
+
+    // Changing a user: role, team and whether they may sign in, with the API's rules.
+    let admin_scope = commlog_store::Scope::admin(a.id, a.admin_id);
+    let ann = app
+        .store
+        .list_users(&admin_scope, &Default::default())
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.email == "ann@alpha.example")
+        .expect("ann");
+    let rep_csrf = rep.csrf();
+    let path = format!("/settings/users/{}", ann.id);
+    let r = rep
+        .post(
+            app,
+            &path,
+            &[("csrf", &rep_csrf), ("role", "admin"), ("active", "yes")],
+        )
+        .await;
+    let page = rep.get(app, &r.location).await;
+    assert_ne!(
+        page.status,
+        StatusCode::OK,
+        "a rep cannot reach settings to promote themselves"
+    );
+    let r = me
+        .post(
+            app,
+            &path,
+            &[("csrf", &csrf), ("role", "team_lead"), ("team_id", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = me.get(app, &r.location).await;
+    assert!(page.html.contains("User changed."), "{}", page.html);
+    let changed = app.store.get_user(&admin_scope, ann.id).await.expect("ann");
+    assert_eq!(
+        (changed.role, changed.is_active),
+        (commlog_domain::Role::TeamLead, false)
+    );
+    let r = me
+        .post(app, &path, &[("csrf", "forged"), ("role", "admin")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF is checked");
 }
 
 /// A customer's history on one screen, and only one's own customers.
