@@ -542,6 +542,8 @@ delegate! {
     /// A company's published events after `seq` (replay for a reconnecting client).
     fn company_events_since(&self, company_id: Uuid, seq: i64, limit: i64) -> StoreResult<Vec<PublishedEvent>> => company_id;
     fn last_company_seq(&self, company_id: Uuid) -> StoreResult<i64> => company_id;
+    /// The company's newest event id, published or not (changes with every change that emits one).
+    fn last_event_id(&self, company_id: Uuid) -> StoreResult<Option<Uuid>> => company_id;
     /// Notes that a captured e-mail was seen in a mailbox.
     fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
     fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;

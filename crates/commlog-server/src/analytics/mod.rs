@@ -5,6 +5,7 @@
 //! agent, a channel, a total). The JSON answer and the CSV export are the same rows, so an
 //! export always agrees with the screen.
 
+pub mod counters;
 pub mod export;
 pub mod reports;
 pub mod response;

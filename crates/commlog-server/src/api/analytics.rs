@@ -3,7 +3,7 @@
 //! satisfaction score of a log.
 
 use crate::analytics::export::csv_response;
-use crate::analytics::{Context, Report, reports, scope_of};
+use crate::analytics::{Context, Report, reports};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -145,11 +145,8 @@ pub async fn analytics_counters(
     auth: Auth,
 ) -> ApiResult<Json<Counters>> {
     auth.require(Permission::ReadLogs)?;
-    let actor = auth.actor();
     Ok(Json(
-        app.store
-            .analytics_counters(actor.company_id, scope_of(actor))
-            .await?,
+        crate::analytics::counters::current(&app, auth.actor()).await?,
     ))
 }
 

@@ -15,7 +15,6 @@
 //! Reconnecting with `?since_seq=` (the last `seq` received) first replays what was missed,
 //! in order; sequence numbers of events the user may not see are skipped, never re-sent.
 
-use crate::analytics::scope_of;
 use crate::auth::{Auth, Claims};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
@@ -261,9 +260,7 @@ async fn push_counters(
     socket: &mut WebSocket,
     sent: &mut Option<Counters>,
 ) -> Result<(), axum::Error> {
-    let now = app
-        .store
-        .analytics_counters(actor.company_id, scope_of(actor))
+    let now = crate::analytics::counters::current(app, actor)
         .await
         .map_err(axum::Error::new)?;
     if sent.as_ref() != Some(&now) {

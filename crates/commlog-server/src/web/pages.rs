@@ -261,12 +261,7 @@ pub async fn home(
     let scope = user.scope();
     let tz = zone(&app, &scope).await;
     let names = user_names(&app, &scope).await;
-    let counters = app
-        .store
-        .analytics_counters(
-            user.actor.company_id,
-            crate::analytics::scope_of(&user.actor),
-        )
+    let counters = crate::analytics::counters::current(&app, &user.actor)
         .await
         .unwrap_or_default();
     let me = user.actor.user_id.to_string();

@@ -124,4 +124,14 @@ impl Engine<Db> {
             .await?;
         Ok(last.unwrap_or(0))
     }
+
+    /// The company's newest event, published or not: it changes in the transaction of every
+    /// change that emits one (ids are time-ordered), so it tells whether anything changed.
+    pub(crate) async fn last_event_id(&self, company: Uuid) -> StoreResult<Option<Uuid>> {
+        // Not max(): PostgreSQL has no max of uuid; the primary key walks backwards instead.
+        Ok(sqlx::query_scalar("SELECT id FROM outbox WHERE company_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(company)
+            .fetch_optional(&self.read)
+            .await?)
+    }
 }
