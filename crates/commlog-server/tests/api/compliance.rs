@@ -37,7 +37,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
-/// The subject's data in every form: contact, a call with a transcript, an e-mail they sent, a
+/// The subject's data in every form: contact, a call with a transcript and a recording, an e-mail they sent, a
 /// text from their number with an attachment, all processed (topics, PII spans, sentiment).
 async fn subject(app: &TestApp, c: &Company) -> (Uuid, Vec<Uuid>, Uuid) {
     let contact = app
@@ -75,6 +75,19 @@ async fn subject(app: &TestApp, c: &Company) -> (Uuid, Vec<Uuid>, Uuid) {
         .await;
     let file = format!("scan of {MARKER} contract\n");
     upload(app, &c.admin, text, file.as_bytes()).await;
+    // The call's recording: audio bytes with the marker in them.
+    let mut wav = b"RIFF\x24\x00\x00\x00WAVEfmt ".to_vec();
+    wav.extend_from_slice(format!("recording of {MARKER}").as_bytes());
+    let r = app
+        .send(crate::tenancy::multipart(
+            &c.admin,
+            &call.to_string(),
+            "call-recording.wav",
+            "audio/x-wav",
+            &wav,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let other = app
         .log(
             &c.admin,
@@ -136,7 +149,10 @@ async fn export_then_erase_leaves_nothing_behind(app: &TestApp) {
     };
     let manifest: Value = serde_json::from_slice(&read("manifest.json")).expect("manifest");
     assert_eq!(manifest["counts"]["logs"], 3);
-    assert_eq!(manifest["counts"]["files"], 1);
+    assert_eq!(
+        manifest["counts"]["files"], 2,
+        "the attachment and the recording"
+    );
     let files = manifest["files"].as_array().expect("files");
     for f in files {
         let bytes = read(f["path"].as_str().expect("path"));
@@ -211,7 +227,7 @@ async fn export_then_erase_leaves_nothing_behind(app: &TestApp) {
     assert_eq!(done.body["status"], "completed", "{:?}", done.body);
     assert_eq!(done.body["logs_done"], 3);
     assert_eq!(done.body["receipt"]["contacts"], 1);
-    assert_eq!(done.body["receipt"]["files"], 1);
+    assert_eq!(done.body["receipt"]["files"], 2);
 
     // Nothing of the person is left: not in a full dump, not in any blob.
     let dump = app.database_dump().await;
