@@ -393,7 +393,7 @@ for (const size of Object.keys(VIEWPORTS)) {
       noErrors(ctx.errors, 'on emails, messages, analytics and settings');
     });
 
-    test('7. live update: a call logged in another browser shows up on /calls without a reload', async () => {
+    test('7. live update: a call logged in another browser shows up on /calls without a reload, and its status change too', async () => {
       const a = await newContext(size);
       try {
         const pageA = await a.context.newPage();
@@ -433,6 +433,20 @@ for (const size of Object.keys(VIEWPORTS)) {
         assert.ok(Number(await pageA.locator('#live-count').innerText()) >= 1, '#live-count is at least 1');
         await assert.doesNotReject(pageA.waitForFunction(() => /New call logged/.test(document.getElementById('live').textContent)));
         await audit(size, pageA, 'calls (live row)');
+
+        // A status changed in the other browser is redrawn in page A's row, still without a reload.
+        await page.locator('#status').selectOption({ label: 'In progress' });
+        await submit(page, page.getByRole('button', { name: 'Change status' }));
+        assert.equal(await notice(page).innerText(), 'Status changed to in progress.');
+        await assert.doesNotReject(
+          pageA.waitForFunction((id) => {
+            const cell = document.querySelector(`#rows tr[data-id="${id}"] td[data-label="Status"]`);
+            return cell && /In progress/.test(cell.textContent);
+          }, liveId, { timeout: 20_000 }),
+          'the changed status shows in page A',
+        );
+        assert.equal(await row.count(), 1, 'the redrawn row is still shown once');
+        assert.equal(await pageA.evaluate(() => window.__sameDocument), true, 'page A was not reloaded for the change');
         noErrors(a.errors, 'in page A');
         noErrors(ctx.errors, 'in page B');
       } finally {

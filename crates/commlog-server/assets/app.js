@@ -105,6 +105,24 @@
     const tr = holder.querySelector("tr");
     if (tr && !rows.querySelector('tr[data-id="' + id + '"]')) { tr.classList.add("new"); rows.prepend(tr); }
   };
+  // Draws a listed row again from the server (its status or assignee changed). A row holding
+  // the keyboard focus is left alone: replacing it would throw the user's place away.
+  const redrawRow = async (id) => {
+    const old = rows && rows.querySelector('tr[data-id="' + id + '"]');
+    if (!old) { return; }
+    const r = await fetch("/logs/" + id + "/row", { credentials: "same-origin" });
+    if (!r.ok) { return; }
+    const holder = document.createElement("tbody");
+    holder.innerHTML = await r.text(); // escaped by the server's templates
+    const tr = holder.querySelector("tr");
+    const current = rows.querySelector('tr[data-id="' + id + '"]');
+    if (!tr || !current || current.contains(document.activeElement)) { return; }
+    const box = current.querySelector('input[type="checkbox"]');
+    const fresh = tr.querySelector('input[type="checkbox"]');
+    if (box && fresh) { fresh.checked = box.checked; }
+    tr.className = current.className;
+    current.replaceWith(tr);
+  };
   const onEvent = (m) => {
     const d = m.data || {};
     const firstNews = !seen.has("news:" + d.id);
@@ -116,9 +134,10 @@
     } else if (m.event === "communication.assigned") {
       // A log created already assigned was announced as new; say nothing more of it.
       if (firstNews) { bump(); announce("A communication was assigned"); }
-      if (tabOf(d.communication_type) === page) { addRow(d.id); }
+      if (tabOf(d.communication_type) === page) { addRow(d.id); redrawRow(d.id); }
     } else if (m.event === "communication.status_changed" || m.event === "communication.escalated") {
       announce("A communication changed status");
+      redrawRow(d.id);
     }
   };
   const connect = async () => {
