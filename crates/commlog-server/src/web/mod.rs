@@ -51,6 +51,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/settings/users/{id}", post(settings::change_user))
         .route("/settings/teams", post(settings::add_team))
         .route("/settings/categories", post(settings::add_category))
+        .route("/settings/channels/{id}", post(settings::change_channel))
         .route("/analytics", get(charts::page))
         .route("/web/analytics/volume.csv", get(charts::export))
         .route("/web/people", get(pages::people))

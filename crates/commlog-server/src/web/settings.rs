@@ -14,11 +14,22 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use commlog_domain::filters::{CategoryFilter, ChannelFilter, UserFilter};
-use commlog_domain::records::{CategoryInput, NewUser, TeamInput, UserPatch};
+use commlog_domain::records::{CategoryInput, ChannelInput, NewUser, TeamInput, UserPatch};
 use commlog_domain::{Permission, Role};
 use serde::Deserialize;
 
 type Pair = (String, String);
+
+/// A channel as the settings table shows and edits it.
+struct ChannelRow {
+    id: String,
+    name: String,
+    code: String,
+    kind: String,
+    active: bool,
+    transcribes: bool,
+    records: bool,
+}
 
 /// A user as the settings table shows and edits them.
 struct UserRow {
@@ -43,15 +54,12 @@ struct SettingsPage {
     teams: Vec<Pair>,
     roles: Vec<Pair>,
     categories: Vec<String>,
-    channels: Vec<(String, String, String, String, String)>,
+    channels: Vec<ChannelRow>,
     mail: Vec<String>,
     can_users: bool,
     can_teams: bool,
     can_categories: bool,
-}
-
-fn yes(b: bool) -> String {
-    if b { "Yes".into() } else { "No".into() }
+    can_channels: bool,
 }
 
 /// `GET /settings`.
@@ -114,14 +122,14 @@ pub async fn page(
         .await
         .unwrap_or_default()
         .into_iter()
-        .map(|c| {
-            (
-                c.channel_name,
-                c.channel_code,
-                label(c.channel_type.as_str()),
-                yes(c.is_active),
-                yes(c.auto_transcription),
-            )
+        .map(|c| ChannelRow {
+            id: c.id.to_string(),
+            name: c.channel_name,
+            code: c.channel_code,
+            kind: label(c.channel_type.as_str()),
+            active: c.is_active,
+            transcribes: c.auto_transcription,
+            records: c.record_calls,
         })
         .collect();
     let mail = app
@@ -156,6 +164,7 @@ pub async fn page(
         can_users: a.can(Permission::ManageUsers),
         can_teams: a.can(Permission::ManageTeams),
         can_categories: a.can(Permission::ManageCategories),
+        can_channels: a.can(Permission::ManageChannels),
     };
     clear_flash(render(&page), shown.is_some())
 }
@@ -260,6 +269,50 @@ pub async fn change_user(
         )
         .await,
         "User changed.",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ChannelChangeForm {
+    #[serde(default)]
+    csrf: String,
+    /// Each present (checked) when on.
+    #[serde(default)]
+    active: Option<String>,
+    #[serde(default)]
+    transcribes: Option<String>,
+    #[serde(default)]
+    records: Option<String>,
+}
+
+/// `POST /settings/channels/{id}`: switch a channel on or off, and whether it transcribes and
+/// records calls (recording still needs each caller's consent).
+pub async fn change_channel(
+    State(app): State<AppState>,
+    Signed(user): Signed,
+    parts: Parts,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+    axum::Form(f): axum::Form<ChannelChangeForm>,
+) -> Response {
+    if let Err(e) = check_form_csrf(&parts.headers, &f.csrf) {
+        return e.into_response();
+    }
+    let auth = user.auth(&app, request_meta(&parts));
+    let input = ChannelInput {
+        is_active: Some(f.active.is_some()),
+        auto_transcription: Some(f.transcribes.is_some()),
+        record_calls: Some(f.records.is_some()),
+        ..ChannelInput::default()
+    };
+    done(
+        reference::update_channel_configuration(
+            State(app),
+            auth,
+            crate::extract::ApiPath(id),
+            ApiJson(input),
+        )
+        .await,
+        "Channel changed.",
     )
 }
 

@@ -498,6 +498,39 @@ async fn settings_for_administrators(app: &TestApp) {
         .post(app, &path, &[("csrf", "forged"), ("role", "admin")])
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "CSRF is checked");
+
+    // Channels: switched off and on, transcription and call recording with them.
+    let sms = app
+        .store
+        .list_channels(&admin_scope, &Default::default())
+        .await
+        .expect("channels")
+        .into_iter()
+        .find(|c| c.channel_code == "sms")
+        .expect("sms channel");
+    let path = format!("/settings/channels/{}", sms.id);
+    let r = me
+        .post(
+            app,
+            &path,
+            &[("csrf", &csrf), ("transcribes", "yes"), ("records", "yes")],
+        )
+        .await;
+    let page = me.get(app, &r.location).await;
+    assert!(page.html.contains("Channel changed."), "{}", page.html);
+    let changed = app
+        .store
+        .get_channel(&admin_scope, sms.id)
+        .await
+        .expect("sms");
+    assert_eq!(
+        (
+            changed.is_active,
+            changed.auto_transcription,
+            changed.record_calls
+        ),
+        (false, true, true)
+    );
 }
 
 /// A customer's history on one screen, and only one's own customers.
