@@ -621,6 +621,8 @@ delegate! {
     /// Recomputes the audit chain of one company, or of all.
     fn verify_audit(&self, company: Option<Uuid>) -> StoreResult<Vec<AuditVerification>> => crate::Tenant::All;
     fn list_audit(&self, scope: &Scope, filter: &AuditFilter) -> StoreResult<Vec<AuditEntry>> => scope;
+    /// Entries recorded in a period and entries about the period's logs (regulator exports).
+    fn regulator_audit(&self, scope: &Scope, since: time::OffsetDateTime, until: time::OffsetDateTime) -> StoreResult<Vec<AuditEntry>> => scope;
     /// Records an action that changes nothing else (a sensitive read, a denial).
     fn record_audit(&self, scope: &Scope, action: &str, entity_type: &str, entity_id: Option<Uuid>, changes: serde_json::Value) -> StoreResult<()> => scope;
 

@@ -10,7 +10,6 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use commlog_domain::filters::AuditFilter;
 use commlog_store::Scope;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::json;
@@ -35,34 +34,6 @@ pub fn public_key(app: &AppState) -> Result<String, ApiError> {
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(format!("building the regulator export failed: {e}"))
-}
-
-/// Every audit entry a filter matches, page by page.
-async fn all_audit(
-    app: &AppState,
-    scope: &Scope,
-    filter: AuditFilter,
-) -> Result<Vec<commlog_domain::records::AuditEntry>, ApiError> {
-    let mut out = Vec::new();
-    for page in 1..=100_000u32 {
-        let batch = app
-            .store
-            .list_audit(
-                scope,
-                &AuditFilter {
-                    page: Some(page),
-                    page_size: Some(100),
-                    ..filter.clone()
-                },
-            )
-            .await?;
-        let done = batch.len() < 100;
-        out.extend(batch);
-        if done {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 /// Builds the export of `[since, until)`; the caller has checked the permission and the period.
@@ -98,34 +69,7 @@ pub async fn regulator_export(
             logs += 1;
         }
     }
-    // The audit trail: everything recorded during the period, and every entry about the
-    // exported logs whenever it was recorded; oldest first, each once.
-    let mut entries = all_audit(
-        app,
-        scope,
-        AuditFilter {
-            occurred_after: Some(since),
-            occurred_before: Some(until),
-            ..AuditFilter::default()
-        },
-    )
-    .await?;
-    for id in &ids {
-        entries.extend(
-            all_audit(
-                app,
-                scope,
-                AuditFilter {
-                    entity_type: Some("communication_log".into()),
-                    entity_id: Some(*id),
-                    ..AuditFilter::default()
-                },
-            )
-            .await?,
-        );
-    }
-    entries.sort_by_key(|e| (e.seq.unwrap_or(i64::MAX), e.occurred_at, e.id));
-    entries.dedup_by_key(|e| e.id);
+    let entries = app.store.regulator_audit(scope, since, until).await?;
     archive.add_json(
         "audit.json",
         &serde_json::to_value(&entries).map_err(internal)?,

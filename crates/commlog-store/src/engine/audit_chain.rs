@@ -237,6 +237,29 @@ impl Engine<Db> {
         rows.iter().map(rows::audit).collect()
     }
 
+    /// The audit trail a regulator export of `[since, until)` carries: every entry recorded in
+    /// the period, and every entry about a log that started in it, whenever recorded; in chain
+    /// order (unsealed entries last).
+    pub(crate) async fn regulator_audit(&self, scope: &Scope, since: time::OffsetDateTime, until: time::OffsetDateTime) -> StoreResult<Vec<AuditEntry>> {
+        let (since, until) = (DbTime::from(since), DbTime::from(until));
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM audit_log WHERE company_id = "));
+        qb.push_bind(scope.company_id())
+            .push(" AND ((occurred_at >= ")
+            .push_bind(since)
+            .push(" AND occurred_at < ")
+            .push_bind(until)
+            .push(") OR (entity_type = 'communication_log' AND entity_id IN (SELECT l.id FROM crm_communication_logs l WHERE l.company_id = ")
+            .push_bind(scope.company_id())
+            .push(" AND l.start_time >= ")
+            .push_bind(since)
+            .push(" AND l.start_time < ")
+            .push_bind(until)
+            .push(")))");
+        let mut entries = qb.build().fetch_all(&self.read).await?.iter().map(rows::audit).collect::<StoreResult<Vec<_>>>()?;
+        entries.sort_by_key(|e| (e.seq.unwrap_or(i64::MAX), e.occurred_at, e.id));
+        Ok(entries)
+    }
+
     /// Records an action that changes nothing else (a read of sensitive content, a denial).
     pub(crate) async fn record_audit(
         &self,

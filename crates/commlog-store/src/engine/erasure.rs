@@ -38,15 +38,6 @@ fn request(r: &rows::Row) -> StoreResult<ErasureRequest> {
     })
 }
 
-fn push_strings(qb: &mut QueryBuilder<Db>, column: &str, values: &[String]) {
-    qb.push(format!("{column} IN ("));
-    let mut list = qb.separated(", ");
-    for v in values {
-        list.push_bind(v.clone());
-    }
-    qb.push(")");
-}
-
 /// The person behind a reference: the contacts it names or that carry its address or number,
 /// and every address and number of those contacts.
 async fn resolve(conn: &mut <Db as sqlx::Database>::Connection, company_id: Uuid, r: &SubjectRef) -> StoreResult<Subject> {
@@ -93,15 +84,15 @@ async fn subject_logs(conn: &mut <Db as sqlx::Database>::Connection, company_id:
     qb.push_bind(company_id).push(" AND (1 = 0");
     if !tokens.is_empty() {
         qb.push(" OR ");
-        push_strings(&mut qb, "p.address_token", &tokens);
+        purge::push_in(&mut qb, "p.address_token", &tokens);
     }
     if !s.emails.is_empty() {
         qb.push(" OR ");
-        push_strings(&mut qb, "p.email", &s.emails);
+        purge::push_in(&mut qb, "p.email", &s.emails);
     }
     if !s.phones.is_empty() {
         qb.push(" OR ");
-        push_strings(&mut qb, "p.phone", &s.phones);
+        purge::push_in(&mut qb, "p.phone", &s.phones);
     }
     if !s.contact_ids.is_empty() {
         qb.push(" OR ");

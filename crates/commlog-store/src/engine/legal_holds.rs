@@ -86,24 +86,17 @@ pub(super) async fn holds_covering(tx: &mut Tx, company_id: Uuid, log_ids: &[Uui
     let mut found: Vec<LegalHold> = Vec::new();
     if !contacts.is_empty() {
         let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM legal_holds WHERE company_id = "));
-        qb.push_bind(company_id).push(" AND released_at IS NULL AND target_type = 'contact' AND target_id IN (");
-        let mut list = qb.separated(", ");
-        for c in contacts {
-            list.push_bind(*c);
-        }
-        qb.push(")");
+        qb.push_bind(company_id).push(" AND released_at IS NULL AND target_type = 'contact' AND ");
+        super::purge::push_ids(&mut qb, "target_id", contacts);
         for r in qb.build().fetch_all(&mut **tx).await? {
             found.push(hold(&r)?);
         }
     }
     for chunk in log_ids.chunks(500) {
         let mut qb = sqlx::QueryBuilder::<Db>::new(format!("SELECT {COLUMNS} FROM legal_holds h WHERE h.company_id = "));
-        qb.push_bind(company_id).push(" AND h.released_at IS NULL AND EXISTS (SELECT 1 FROM crm_communication_logs l WHERE l.company_id = h.company_id AND l.id IN (");
-        let mut list = qb.separated(", ");
-        for id in chunk {
-            list.push_bind(*id);
-        }
-        qb.push(") AND ").push(hold_covers_log!()).push(")");
+        qb.push_bind(company_id).push(" AND h.released_at IS NULL AND EXISTS (SELECT 1 FROM crm_communication_logs l WHERE l.company_id = h.company_id AND ");
+        super::purge::push_ids(&mut qb, "l.id", chunk);
+        qb.push(" AND ").push(hold_covers_log!()).push(")");
         for r in qb.build().fetch_all(&mut **tx).await? {
             let h = hold(&r)?;
             if !found.iter().any(|f| f.id == h.id) {

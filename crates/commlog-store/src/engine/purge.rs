@@ -52,10 +52,18 @@ fn scoped(sql: &str, company_id: Uuid, column: &str, ids: &[Uuid]) -> QueryBuild
 }
 
 pub(super) fn push_ids(qb: &mut QueryBuilder<Db>, column: &str, ids: &[Uuid]) {
+    push_in(qb, column, ids);
+}
+
+/// `<column> IN (<values>)`, each value a bound parameter.
+pub(super) fn push_in<T>(qb: &mut QueryBuilder<Db>, column: &str, values: &[T])
+where
+    T: Clone + Send + 'static + sqlx::Encode<'static, Db> + sqlx::Type<Db>,
+{
     qb.push(format!("{column} IN ("));
     let mut list = qb.separated(", ");
-    for id in ids {
-        list.push_bind(*id);
+    for v in values {
+        list.push_bind(v.clone());
     }
     qb.push(")");
 }
@@ -89,16 +97,11 @@ pub(super) async fn purge_logs(tx: &mut Tx, company_id: Uuid, ids: &[Uuid], tomb
         out.jobs += exec(tx, "DELETE FROM jobs WHERE company_id = ", company_id, "subject_id", chunk).await?;
         exec(tx, "DELETE FROM category_examples WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
         exec(tx, "DELETE FROM log_search_tokens WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
-        // A replayed request's cached response copies the log it made.
+        // A replayed create's cached response is the id of the log it made.
+        let texts: Vec<String> = chunk.iter().map(Uuid::to_string).collect();
         let mut qb = QueryBuilder::<Db>::new("DELETE FROM idempotency_keys WHERE company_id = ");
-        qb.push_bind(company_id).push(" AND (");
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                qb.push(" OR ");
-            }
-            qb.push("response_body LIKE ").push_bind(format!("%{id}%"));
-        }
-        qb.push(")");
+        qb.push_bind(company_id).push(" AND ");
+        push_in(&mut qb, "response_body", &texts);
         qb.build().execute(&mut **tx).await?;
         if tombstone {
             out.participants += exec(tx, "UPDATE crm_communication_participants SET email = NULL, phone = NULL, name = NULL, contact_id = NULL, address_token = NULL WHERE company_id = ", company_id, "communication_log_id", chunk).await?;
