@@ -207,13 +207,9 @@ where
         let (counts, keys) = store
             .reapply_erasure(&scope, &e.contact_ids, &e.address_hashes)
             .await?;
-        for k in &keys {
-            use crate::blobs::BlobStore;
-            match local.delete(k).await {
-                Ok(()) | Err(crate::blobs::BlobError::NotFound) => {}
-                Err(err) => return Err(anyhow!("deleting {k}: {err}")),
-            }
-        }
+        crate::blobs::delete_all(&local, &keys)
+            .await
+            .map_err(|err| anyhow!("deleting the files of a re-applied erasure: {err}"))?;
         reapplied.push(json!({"erasure_id": e.erasure_id, "erased": counts}));
     }
     store.close().await;

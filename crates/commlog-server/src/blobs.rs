@@ -37,6 +37,17 @@ pub trait BlobStore: Send + Sync {
     }
 }
 
+/// Deletes every file of `keys`; one already gone counts as deleted.
+pub async fn delete_all(store: &dyn BlobStore, keys: &[String]) -> Result<(), BlobError> {
+    for key in keys {
+        match store.delete(key).await {
+            Ok(()) | Err(BlobError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// Files under a root directory.
 pub struct LocalBlobStore {
     root: PathBuf,

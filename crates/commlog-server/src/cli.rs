@@ -740,17 +740,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             let request = crate::compliance::start_erasure(&state, &scope, new)
                 .await
                 .map_err(|e| anyhow!("{}", e.message))?;
-            let done = loop {
-                let (r, files) = state
-                    .store
-                    .erase_batch(&scope, request.id, crate::compliance::ERASURE_BATCH)
-                    .await?;
-                crate::compliance::delete_blobs(&state, &files).await?;
-                if r.status != "running" {
-                    break r;
-                }
-                eprintln!("erased {} of {} logs", r.logs_done, r.logs_total);
-            };
+            let done = crate::compliance::work_erasure(&state, &scope, request.id, None)
+                .await
+                .map_err(|e| match e {
+                    crate::capture::runner::JobError::Retry(m)
+                    | crate::capture::runner::JobError::Permanent(m) => anyhow!(m),
+                })?;
             println!("{}", serde_json::to_string(&done)?);
             if done.status != "completed" {
                 return Err(anyhow!(

@@ -43,11 +43,17 @@ impl Archive {
         }
     }
 
-    pub(super) fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+    /// Writes one file into the ZIP (not listed in the manifest).
+    fn write(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         self.zip.start_file(path, options).map_err(internal)?;
-        self.zip.write_all(bytes).map_err(internal)?;
+        self.zip.write_all(bytes).map_err(internal)
+    }
+
+    /// Writes a file and lists it, with its size and SHA-256, in the manifest.
+    pub(super) fn add(&mut self, path: &str, bytes: &[u8]) -> Result<(), ApiError> {
+        self.write(path, bytes)?;
         self.files.push(json!({
             "path": path,
             "bytes": bytes.len(),
@@ -68,33 +74,31 @@ impl Archive {
     /// Adds `manifest.json` (with every file's entry) and `manifest.sig` (what `sign` makes of
     /// the manifest's bytes); returns the archive and the manifest's bytes.
     pub(super) fn finish_signed(
+        self,
+        manifest: serde_json::Value,
+        sign: impl FnOnce(&[u8]) -> Vec<u8>,
+    ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
+        self.finish_with(manifest, Some(sign))
+    }
+
+    /// Adds `manifest.json` (with every file's entry); returns the archive.
+    fn finish(self, manifest: serde_json::Value) -> Result<Vec<u8>, ApiError> {
+        Ok(self.finish_with(manifest, None::<fn(&[u8]) -> Vec<u8>>)?.0)
+    }
+
+    fn finish_with(
         mut self,
         mut manifest: serde_json::Value,
-        sign: impl FnOnce(&[u8]) -> Vec<u8>,
+        sign: Option<impl FnOnce(&[u8]) -> Vec<u8>>,
     ) -> Result<(Vec<u8>, Vec<u8>), ApiError> {
         manifest["files"] = serde_json::Value::Array(std::mem::take(&mut self.files));
         let text = serde_json::to_vec_pretty(&manifest).map_err(internal)?;
-        let signature = sign(&text);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        for (name, bytes) in [("manifest.json", &text), ("manifest.sig", &signature)] {
-            self.zip.start_file(name, options).map_err(internal)?;
-            self.zip.write_all(bytes).map_err(internal)?;
+        self.write("manifest.json", &text)?;
+        if let Some(sign) = sign {
+            let signature = sign(&text);
+            self.write("manifest.sig", &signature)?;
         }
         Ok((self.zip.finish().map_err(internal)?.into_inner(), text))
-    }
-
-    fn finish(mut self, manifest: serde_json::Value) -> Result<Vec<u8>, ApiError> {
-        let mut manifest = manifest;
-        manifest["files"] = serde_json::Value::Array(std::mem::take(&mut self.files));
-        let text = serde_json::to_vec_pretty(&manifest).map_err(internal)?;
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        self.zip
-            .start_file("manifest.json", options)
-            .map_err(internal)?;
-        self.zip.write_all(&text).map_err(internal)?;
-        Ok(self.zip.finish().map_err(internal)?.into_inner())
     }
 }
 
