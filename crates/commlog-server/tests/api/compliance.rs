@@ -32,6 +32,19 @@ pub async fn compliance_officer(app: &TestApp, c: &Company) -> String {
     app.token(c.id, id).await
 }
 
+/// Reads files of a ZIP answer by name (panicking on a missing one).
+fn unzip(bytes: Vec<u8>) -> impl FnMut(&str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    move |name: &str| {
+        let mut f = zip
+            .by_name(name)
+            .unwrap_or_else(|_| panic!("{name} in the export"));
+        let mut out = Vec::new();
+        f.read_to_end(&mut out).expect("read");
+        out
+    }
+}
+
 fn contains(haystack: &[u8], needle: &str) -> bool {
     let hay = haystack.to_ascii_lowercase();
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -138,15 +151,7 @@ async fn export_then_erase_leaves_nothing_behind(app: &TestApp) {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.headers["content-type"], "application/zip");
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).expect("a zip");
-    let mut read = |name: &str| -> Vec<u8> {
-        let mut f = zip
-            .by_name(name)
-            .unwrap_or_else(|_| panic!("{name} in the export"));
-        let mut out = Vec::new();
-        f.read_to_end(&mut out).expect("read");
-        out
-    };
+    let mut read = unzip(r.bytes);
     let manifest: Value = serde_json::from_slice(&read("manifest.json")).expect("manifest");
     assert_eq!(manifest["counts"]["logs"], 3);
     assert_eq!(
@@ -441,15 +446,7 @@ async fn regulator_export_is_signed_and_complete(app: &TestApp) {
         .post("/api/compliance/regulator-export/", &officer, period)
         .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(r.bytes)).expect("a zip");
-    let mut read = |name: &str| -> Vec<u8> {
-        let mut f = zip
-            .by_name(name)
-            .unwrap_or_else(|_| panic!("{name} in the export"));
-        let mut out = Vec::new();
-        f.read_to_end(&mut out).expect("read");
-        out
-    };
+    let mut read = unzip(r.bytes);
     let manifest_bytes = read("manifest.json");
     let signature = read("manifest.sig");
     let manifest: Value = serde_json::from_slice(&manifest_bytes).expect("manifest");
@@ -665,7 +662,143 @@ async fn pii_needs_its_permission(app: &TestApp) {
     );
 }
 
+/// Hostile and malformed input to every compliance endpoint gets a clear 4xx with an error
+/// code, and changes nothing.
+async fn compliance_endpoints_refuse_bad_input(app: &TestApp) {
+    let c = app.company("Acme").await;
+    let officer = compliance_officer(app, &c).await;
+    let raw = |method: axum::http::Method, path: &str, body: &'static str| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {officer}"))
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("request")
+    };
+    let unknown = Uuid::now_v7();
+    let posts = [
+        "/api/legal-holds/",
+        "/api/retention-policies/",
+        "/api/retention/run/",
+        "/api/subject-requests/export/",
+        "/api/subject-requests/erasures/",
+        "/api/compliance/regulator-export/",
+    ];
+    for path in posts {
+        for body in [
+            "{not json",
+            "[1,2]",
+            "{\"nope\": 1}",
+            "{\"reason\": 5, \"since\": \"yesterday\"}",
+            r#""\u0000""#,
+        ] {
+            let r = app.send(raw(axum::http::Method::POST, path, body)).await;
+            assert!(
+                r.status == StatusCode::BAD_REQUEST || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+                "{path} {body}: {} {:?}",
+                r.status,
+                r.body
+            );
+            assert!(
+                r.body["error_code"].is_string(),
+                "{path} {body}: {:?}",
+                r.body
+            );
+        }
+    }
+    let r = app
+        .send(raw(
+            axum::http::Method::POST,
+            &format!("/api/legal-holds/{unknown}/release/"),
+            "{}",
+        ))
+        .await;
+    assert!(r.status.is_client_error(), "{:?}", r.body);
+    let r = app
+        .send(raw(
+            axum::http::Method::PUT,
+            &format!("/api/retention-policies/{unknown}/"),
+            "{\"name\": \"x\"}",
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a policy that neither archives nor deletes: {:?}",
+        r.body
+    );
+    let r = app
+        .get("/api/legal-holds/?include_released=perhaps", &officer)
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{:?}", r.body);
+    // Hostile values inside well-formed bodies.
+    for body in [
+        json!({"target_type": "log", "target_id": unknown, "reason": "x"}),
+        json!({"target_type": "query", "query": {}, "reason": "x"}),
+        json!({"target_type": "customer", "target_id": null, "reason": "x"}),
+        json!({"target_type": "contact", "target_id": unknown, "reason": "x".repeat(3000)}),
+    ] {
+        let r = app.post("/api/legal-holds/", &officer, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            r.body
+        );
+    }
+    for body in [
+        json!({"email": "not an address", "reason": "x"}),
+        json!({"phone": "call me maybe", "reason": "x"}),
+        json!({"email": "a@b.example", "phone": "+14155550100", "reason": "x"}),
+    ] {
+        let r = app
+            .post("/api/subject-requests/erasures/", &officer, body.clone())
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            r.body
+        );
+    }
+    let r = app
+        .post(
+            "/api/subject-requests/erasures/",
+            &officer,
+            json!({"contact_id": unknown, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app
+        .post(
+            "/api/compliance/regulator-export/",
+            &officer,
+            json!({"since": "2020-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, error_field(&r)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "until".to_owned())
+    );
+    // Nothing was made by any of it.
+    for path in [
+        "/api/legal-holds/?include_released=true",
+        "/api/retention-policies/",
+        "/api/subject-requests/erasures/",
+    ] {
+        let r = app.get(path, &officer).await;
+        assert_eq!(
+            r.body.as_array().map(Vec::len),
+            Some(0),
+            "{path}: {:?}",
+            r.body
+        );
+    }
+}
+
 both!(
+    compliance_endpoints_refuse_bad_input,
     pii_needs_its_permission,
     processing_follows_the_contacts_consent,
     export_then_erase_leaves_nothing_behind,

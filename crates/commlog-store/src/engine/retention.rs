@@ -100,6 +100,16 @@ impl Engine<Db> {
                 return Err(StoreError::invalid("category_id", "not_found", "no category of the company has this id"));
             }
         }
+        if let Some(code) = &input.channel {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM crm_channel_configurations WHERE company_id = $1 AND channel_code = $2")
+                .bind(scope.company_id())
+                .bind(code)
+                .fetch_one(&mut *tx)
+                .await?;
+            if n == 0 {
+                return Err(StoreError::invalid("channel", "not_found", "no channel of the company has this code"));
+            }
+        }
         let policy_id = id.unwrap_or_else(new_id);
         let q = match id {
             None => sqlx::query(

@@ -103,6 +103,13 @@ async fn retention_dry_run_equals_the_run_and_holds_keep_logs(db: &TestDb) -> Re
         invalid_fields(db.save_retention_policy(s, None, &bad).await),
         ["archive_after_days"]
     );
+    let mut unknown = policy("Fax");
+    unknown.channel = Some("fax".into());
+    unknown.delete_after_days = Some(30);
+    assert_eq!(
+        invalid_fields(db.save_retention_policy(s, None, &unknown).await),
+        ["channel"]
+    );
 
     let on_log = db
         .create_legal_hold(s, &hold(HoldTarget::Log, Some(held_log.id), None))
