@@ -428,13 +428,16 @@ pub struct CaptureErrors {
     pub errors: i64,
 }
 
-/// An hour whose rollup differs from the logs (`commlog analytics verify`).
+/// Where a kept figure differs from the logs (`commlog analytics verify`): an hour of a
+/// rollup, or (`hour` = `now`) a row of open items.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RollupMismatch {
     pub hour: String,
     pub key: String,
-    pub rollup: Measures,
-    pub logs: Measures,
+    /// What is kept: [`Measures`] for a rollup, [`Counters`] for open items.
+    pub rollup: serde_json::Value,
+    /// The same counted from the logs.
+    pub logs: serde_json::Value,
 }
 
 /// Checks a time zone name of a report.

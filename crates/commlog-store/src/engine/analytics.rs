@@ -42,6 +42,21 @@ const LOG_MEASURES: &str = "count(*) AS logs, coalesce(CAST(sum(l.duration_secon
 /// Statuses of items still needing someone.
 const OPEN_STATUSES: &str = "('logged', 'in_progress', 'awaiting_response', 'escalated')";
 
+/// The open-items table's counts, summed.
+const OPEN_ITEM_SUMS: &str = "CAST(coalesce(sum(a.open), 0) AS BIGINT) AS open, \
+    CAST(coalesce(sum(a.awaiting_response), 0) AS BIGINT) AS awaiting_response, \
+    CAST(coalesce(sum(a.escalated), 0) AS BIGINT) AS escalated, \
+    CAST(coalesce(sum(a.overdue_follow_ups), 0) AS BIGINT) AS overdue_follow_ups";
+
+fn counters(r: &rows::Row) -> StoreResult<Counters> {
+    Ok(Counters {
+        open: rows::get(r, "open")?,
+        awaiting_response: rows::get(r, "awaiting_response")?,
+        escalated: rows::get(r, "escalated")?,
+        overdue_follow_ups: rows::get(r, "overdue_follow_ups")?,
+    })
+}
+
 fn measures(r: &rows::Row) -> StoreResult<Measures> {
     Ok(Measures {
         logs: rows::get(r, "logs")?,
@@ -193,14 +208,17 @@ impl Engine<Db> {
             .collect()
     }
 
-    /// The logs of the conversations of a period (notes excluded), ordered by conversation and time.
+    /// The logs of the conversations of a period that can measure something (notes and lone
+    /// logs the company started excluded), ordered by conversation and time.
     pub(crate) async fn analytics_conversations(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<ConversationLog>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT l.id, coalesce(l.thread_id, l.id) AS conversation, l.communication_type, l.direction, l.status, l.priority, \
              l.channel, l.team_id, l.assigned_to_user_id, l.start_time, l.updated_at FROM crm_communication_logs l",
         );
         push_log_period(&mut qb, company, q);
-        qb.push(" AND l.communication_type <> 'note' ORDER BY 2, l.start_time, l.id");
+        // A log outside any thread is a conversation of its own, and one that the customer did
+        // not start measures nothing: most logs of a large company are such, and left unread.
+        qb.push(" AND l.communication_type <> 'note' AND (l.thread_id IS NOT NULL OR l.direction = 'inbound') ORDER BY 2, l.start_time, l.id");
         let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
         fetched
             .iter()
@@ -314,36 +332,22 @@ impl Engine<Db> {
         Ok(out)
     }
 
-    /// What needs attention now in a scope.
+    /// What needs attention now in a scope, from the open-items table (migration 0017).
     pub(crate) async fn analytics_counters(&self, company: Uuid, scope: AnalyticsScope) -> StoreResult<Counters> {
-        let mut qb = QueryBuilder::<Db>::new(format!(
-            "SELECT count(*) FILTER (WHERE l.status IN {OPEN_STATUSES}) AS open, \
-             count(*) FILTER (WHERE l.status = 'awaiting_response') AS awaiting_response, \
-             count(*) FILTER (WHERE l.status = 'escalated') AS escalated, \
-             count(*) FILTER (WHERE l.requires_follow_up AND l.follow_up_status = 'overdue') AS overdue_follow_ups \
-             FROM crm_communication_logs l WHERE l.company_id = "
-        ));
-        qb.push_bind(company).push(" AND ").push(dialect::LIVE);
-        // Only rows that can count: open ones and overdue follow-ups (both indexed).
-        qb.push(format!(" AND (l.status IN {OPEN_STATUSES} OR (l.requires_follow_up AND l.follow_up_status = 'overdue'))"));
-        push_filters(&mut qb, "l", scope, &AnalyticsQuery::default());
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {OPEN_ITEM_SUMS} FROM analytics_open_items a WHERE a.company_id = "));
+        qb.push_bind(company);
+        push_filters(&mut qb, "a", scope, &AnalyticsQuery::default());
         let r = qb.build().persistent(false).fetch_one(&self.read).await?;
-        Ok(Counters {
-            open: rows::get(&r, "open")?,
-            awaiting_response: rows::get(&r, "awaiting_response")?,
-            escalated: rows::get(&r, "escalated")?,
-            overdue_follow_ups: rows::get(&r, "overdue_follow_ups")?,
-        })
+        counters(&r)
     }
 
     /// Active users of a scope with their capacity and open items now.
     pub(crate) async fn analytics_workload(&self, company: Uuid, scope: AnalyticsScope) -> StoreResult<Vec<AgentLoad>> {
-        let mut qb = QueryBuilder::<Db>::new(format!(
-            "SELECT u.id, u.full_name, u.team_id, u.capacity, (SELECT count(*) FROM crm_communication_logs l \
-             WHERE l.company_id = u.company_id AND l.assigned_to_user_id = u.id AND {} AND l.status IN {OPEN_STATUSES}) AS active \
+        let mut qb = QueryBuilder::<Db>::new(
+            "SELECT u.id, u.full_name, u.team_id, u.capacity, (SELECT CAST(coalesce(sum(a.open), 0) AS BIGINT) \
+             FROM analytics_open_items a WHERE a.company_id = u.company_id AND a.user_id = u.id) AS active \
              FROM users u WHERE u.is_active AND u.company_id = ",
-            dialect::LIVE
-        ));
+        );
         qb.push_bind(company);
         match scope {
             AnalyticsScope::Company => {}
@@ -368,6 +372,87 @@ impl Engine<Db> {
                 })
             })
             .collect()
+    }
+
+    /// The open items of a company per team and assignee, counted from the logs (what the
+    /// open-items table should hold).
+    async fn open_items_from_logs(&self, company: Uuid) -> StoreResult<BTreeMap<(Option<Uuid>, Option<Uuid>), Counters>> {
+        let sql = format!(
+            "SELECT l.team_id AS team_id, l.assigned_to_user_id AS user_id, \
+             count(*) FILTER (WHERE l.status IN {OPEN_STATUSES}) AS open, \
+             count(*) FILTER (WHERE l.status = 'awaiting_response') AS awaiting_response, \
+             count(*) FILTER (WHERE l.status = 'escalated') AS escalated, \
+             count(*) FILTER (WHERE l.requires_follow_up AND l.follow_up_status = 'overdue') AS overdue_follow_ups \
+             FROM crm_communication_logs l WHERE l.company_id = $1 AND {} \
+             AND (l.status IN {OPEN_STATUSES} OR (l.requires_follow_up AND l.follow_up_status = 'overdue')) GROUP BY 1, 2",
+            dialect::LIVE
+        );
+        let fetched = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(company).fetch_all(&self.read).await?;
+        fetched
+            .iter()
+            .map(|r| Ok(((rows::get(r, "team_id")?, rows::get(r, "user_id")?), counters(r)?)))
+            .collect()
+    }
+
+    /// The open-items table's rows of a company (the nil UUID read as none).
+    async fn open_items_kept(&self, company: Uuid) -> StoreResult<BTreeMap<(Option<Uuid>, Option<Uuid>), Counters>> {
+        let fetched = sqlx::query(
+            "SELECT a.team_id, a.user_id, a.open, a.awaiting_response, a.escalated, a.overdue_follow_ups \
+             FROM analytics_open_items a WHERE a.company_id = $1",
+        )
+        .bind(company)
+        .fetch_all(&self.read)
+        .await?;
+        let some = |u: Uuid| (!u.is_nil()).then_some(u);
+        let mut out = BTreeMap::new();
+        for r in &fetched {
+            let c = counters(r)?;
+            // Rows whose logs all moved elsewhere stay at zero; they hold nothing.
+            if c != Counters::default() {
+                out.insert((some(rows::get(r, "team_id")?), some(rows::get(r, "user_id")?)), c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where the open-items table differs from the logs; with `repair`, rewrites the company's rows.
+    async fn verify_open_items(&self, company: Uuid, repair: bool) -> StoreResult<Vec<RollupMismatch>> {
+        let kept = self.open_items_kept(company).await?;
+        let counted = self.open_items_from_logs(company).await?;
+        let name = |u: &Option<Uuid>| u.map_or_else(|| "-".to_owned(), |u| u.to_string());
+        let mut out = Vec::new();
+        for key in kept.keys().chain(counted.keys()).collect::<std::collections::BTreeSet<_>>() {
+            let (a, b) = (kept.get(key).copied().unwrap_or_default(), counted.get(key).copied().unwrap_or_default());
+            if a != b {
+                out.push(RollupMismatch {
+                    hour: "now".into(),
+                    key: format!("open_items/{}/{}", name(&key.0), name(&key.1)),
+                    rollup: json!(a),
+                    logs: json!(b),
+                });
+            }
+        }
+        if repair && !out.is_empty() {
+            let mut tx = self.begin_write().await?;
+            sqlx::query("DELETE FROM analytics_open_items WHERE company_id = $1").bind(company).execute(&mut *tx).await?;
+            for ((team, user), c) in &counted {
+                sqlx::query(
+                    "INSERT INTO analytics_open_items (company_id, team_id, user_id, open, awaiting_response, escalated, overdue_follow_ups) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(company)
+                .bind(team.unwrap_or_else(Uuid::nil))
+                .bind(user.unwrap_or_else(Uuid::nil))
+                .bind(c.open)
+                .bind(c.awaiting_response)
+                .bind(c.escalated)
+                .bind(c.overdue_follow_ups)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(out)
     }
 
     /// Recomputes the hours of a period from the logs and lists where the rollup differs; with
@@ -410,13 +495,15 @@ impl Engine<Db> {
             for key in rollup.keys().chain(logs.keys()).collect::<std::collections::BTreeSet<_>>() {
                 let (a, b) = (rollup.get(key).copied().unwrap_or_default(), logs.get(key).copied().unwrap_or_default());
                 if !a.same_as(&b) {
-                    out.push(RollupMismatch { hour: key.0.clone(), key: format!("{prefix}{}", key.1), rollup: a, logs: b });
+                    out.push(RollupMismatch { hour: key.0.clone(), key: format!("{prefix}{}", key.1), rollup: json!(a), logs: json!(b) });
                 }
             }
         }
         if repair && !out.is_empty() {
             self.rebuild_rollup(company, since, hour_ceiling(until)).await?;
         }
+        // Open items are about now, whatever the period.
+        out.extend(self.verify_open_items(company, repair).await?);
         Ok(out)
     }
 

@@ -8,7 +8,7 @@ use crate::harness::TestDb;
 use anyhow::Result;
 use commlog_domain::Role;
 use commlog_domain::analytics::{
-    AnalyticsQuery, AnalyticsScope, Dimension, MeasureQuery, Measures, Period,
+    AnalyticsQuery, AnalyticsScope, Counters, Dimension, MeasureQuery, Measures, Period,
 };
 use serde_json::json;
 use time::macros::datetime;
@@ -244,7 +244,10 @@ async fn verify_finds_and_repairs_drift(db: &TestDb) -> Result<()> {
     raw_sql(db, "UPDATE analytics_hourly SET logs = logs + 5").await?;
     let found = db.analytics_verify(acme.id, all_time(), true).await?;
     assert_eq!(found.len(), 1, "{found:?}");
-    assert_eq!((found[0].rollup.logs, found[0].logs.logs), (8, 3));
+    assert_eq!(
+        (&found[0].rollup["logs"], &found[0].logs["logs"]),
+        (&json!(8), &json!(3))
+    );
     assert!(
         db.analytics_verify(acme.id, all_time(), false)
             .await?
@@ -272,6 +275,151 @@ async fn verify_finds_and_repairs_drift(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+async fn open_items_follow_every_change(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    let team = crate::fixtures::team(db, &acme.admin, "Red").await?;
+    let rep = user(db, &acme.admin, Role::SalesRep, Some(team), 10)
+        .await?
+        .0
+        .id;
+    // A log assigned to the rep is in the rep's team.
+    let logged = create(db, &acme.admin, json!({"assigned_to_user_id": rep})).await?;
+    let escalated = create(
+        db,
+        &acme.admin,
+        json!({"assigned_to_user_id": rep, "status": "escalated"}),
+    )
+    .await?;
+    create(db, &acme.admin, json!({"status": "awaiting_response"})).await?;
+    // Resolved, but its follow-up is overdue: it counts there only.
+    create(
+        db,
+        &acme.admin,
+        json!({"assigned_to_user_id": rep, "status": "resolved", "requires_follow_up": true,
+        "follow_up_date": "2026-03-09T10:00:00Z", "follow_up_status": "overdue"}),
+    )
+    .await?;
+    create(db, &acme.admin, json!({"status": "closed"})).await?;
+    let counts = |c: Counters| {
+        (
+            c.open,
+            c.awaiting_response,
+            c.escalated,
+            c.overdue_follow_ups,
+        )
+    };
+    let company_wide = db
+        .analytics_counters(acme.id, AnalyticsScope::Company)
+        .await?;
+    assert_eq!(counts(company_wide), (3, 1, 1, 1));
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::Team(team))
+                .await?
+        ),
+        (2, 0, 1, 1)
+    );
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::User(rep))
+                .await?
+        ),
+        (2, 0, 1, 1)
+    );
+    let active = |load: Vec<commlog_domain::analytics::AgentLoad>| {
+        load.iter().find(|a| a.user_id == rep).map(|a| a.active)
+    };
+    assert_eq!(
+        active(
+            db.analytics_workload(acme.id, AnalyticsScope::Company)
+                .await?
+        ),
+        Some(2)
+    );
+
+    // Resolving, reassigning and deleting move the counts; edits of other fields do not.
+    db.update_log(
+        &acme.admin,
+        escalated.id,
+        patch(json!({"status": "resolved"})),
+    )
+    .await?;
+    db.update_log(
+        &acme.admin,
+        logged.id,
+        patch(json!({"assigned_to_user_id": null, "subject": "Moved"})),
+    )
+    .await?;
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::User(rep))
+                .await?
+        ),
+        (0, 0, 0, 1)
+    );
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::Company)
+                .await?
+        ),
+        (2, 1, 0, 1)
+    );
+    db.delete_log(&acme.admin, logged.id).await?;
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::Company)
+                .await?
+        ),
+        (1, 1, 0, 1)
+    );
+    assert_eq!(
+        active(
+            db.analytics_workload(acme.id, AnalyticsScope::Team(team))
+                .await?
+        ),
+        Some(0)
+    );
+    assert!(
+        db.analytics_verify(acme.id, all_time(), false)
+            .await?
+            .is_empty()
+    );
+
+    // A table that drifted is found and rebuilt from the logs.
+    raw_sql(
+        db,
+        "UPDATE analytics_open_items SET escalated = escalated + 4",
+    )
+    .await?;
+    let found = db.analytics_verify(acme.id, all_time(), true).await?;
+    assert!(
+        !found.is_empty() && found.iter().all(|m| m.key.starts_with("open_items/")),
+        "{found:?}"
+    );
+    assert!(
+        db.analytics_verify(acme.id, all_time(), false)
+            .await?
+            .is_empty(),
+        "repaired"
+    );
+    assert_eq!(
+        counts(
+            db.analytics_counters(acme.id, AnalyticsScope::Company)
+                .await?
+        ),
+        (1, 1, 0, 1)
+    );
+
+    // Another company's counts are its own.
+    let other = company(db, "Other").await?;
+    assert_eq!(
+        db.analytics_counters(other.id, AnalyticsScope::Company)
+            .await?,
+        Counters::default()
+    );
+    Ok(())
+}
+
 /// Runs SQL on the test database directly, as an operator's mistake would.
 async fn raw_sql(db: &TestDb, sql: &'static str) -> Result<()> {
     use sqlx::Connection;
@@ -289,6 +437,7 @@ conformance!(
     every_write_keeps_the_rollup_equal_to_the_logs,
     hours_dimensions_and_scopes,
     verify_finds_and_repairs_drift,
+    open_items_follow_every_change,
 );
 // The same behaviour with encryption at rest on.
-conformance!(Encrypted: every_write_keeps_the_rollup_equal_to_the_logs);
+conformance!(Encrypted: every_write_keeps_the_rollup_equal_to_the_logs, open_items_follow_every_change);
