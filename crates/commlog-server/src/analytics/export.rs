@@ -46,11 +46,10 @@ fn encode(report: &Report, cols: &[String], from: usize, header: bool) -> Vec<u8
 }
 
 /// The report as a streamed `text/csv` download named after it.
-pub fn csv_response(report: Report) -> Response {
+pub fn csv_response(report: std::sync::Arc<Report>) -> Response {
     let cols = columns(&report);
     let name = report.report;
     let starts: Vec<usize> = (0..report.rows.len().max(1)).step_by(CHUNK_ROWS).collect();
-    let report = std::sync::Arc::new(report);
     let chunks = starts.into_iter().map(move |from| {
         Ok::<_, std::convert::Infallible>(encode(&report, &cols, from, from == 0))
     });

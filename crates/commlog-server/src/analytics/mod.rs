@@ -5,6 +5,7 @@
 //! agent, a channel, a total). The JSON answer and the CSV export are the same rows, so an
 //! export always agrees with the screen.
 
+pub mod cache;
 pub mod counters;
 pub mod export;
 pub mod reports;
@@ -80,6 +81,52 @@ pub struct Report {
     /// `filter` (the log-list query selecting the logs behind it) and `href` (that query).
     #[schema(value_type = Vec<Object>)]
     pub rows: Vec<Row>,
+}
+
+/// The reports of `/api/analytics/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKind {
+    Volume,
+    ResponseTimes,
+    Channels,
+    Sentiment,
+    FollowUps,
+    Productivity,
+    Business,
+}
+
+/// A made report, and its JSON (serialised once, however often it is read).
+#[derive(Clone)]
+pub struct MadeReport {
+    pub report: std::sync::Arc<Report>,
+    pub json: bytes::Bytes,
+}
+
+/// Reports kept: about 256 MiB in memory at most (a row held as values weighs a few times its
+/// JSON).
+static REPORTS: cache::Memo<MadeReport> = cache::Memo::new(|m| m.json.len() * 4, 256 << 20);
+
+/// A report for `ctx`, made once per change of the company's data (see [`cache`]).
+pub async fn report(app: &AppState, ctx: &Context, kind: ReportKind) -> ApiResult<MadeReport> {
+    REPORTS
+        .get_or_make(&app.store, ctx.company, ctx.fingerprint(kind), || async {
+            let store = &app.store;
+            let report = match kind {
+                ReportKind::Volume => reports::volume(ctx, store).await?,
+                ReportKind::ResponseTimes => reports::response_times(ctx, store).await?,
+                ReportKind::Channels => reports::channels(ctx, store).await?,
+                ReportKind::Sentiment => reports::sentiment(ctx, store).await?,
+                ReportKind::FollowUps => reports::follow_ups(ctx, store).await?,
+                ReportKind::Productivity => reports::productivity(ctx, store).await?,
+                ReportKind::Business => reports::business(ctx, store).await?,
+            };
+            let json = serde_json::to_vec(&report).map_err(ApiError::internal)?;
+            Ok(MadeReport {
+                report: std::sync::Arc::new(report),
+                json: json.into(),
+            })
+        })
+        .await
 }
 
 /// Whose figures an actor sees: managers, administrators and compliance officers the
@@ -172,6 +219,28 @@ impl Context {
             from_logs,
             mask_pii: crate::processing::masking::applies_to(app, actor).await?,
         })
+    }
+
+    /// Everything a report's figures depend on besides the data: the kind, scope, filters,
+    /// period, buckets, time zone, settings and masking (the output format is not: JSON and
+    /// CSV carry the same rows).
+    fn fingerprint(&self, kind: ReportKind) -> String {
+        let query = AnalyticsQuery {
+            format: None,
+            ..self.query.clone()
+        };
+        format!(
+            "{kind:?}|{:?}|{query:?}|{:?}|{:?}|{:?}|{}|{}|{}|{}|{}",
+            self.scope,
+            self.period,
+            self.bucket,
+            self.buckets.first(),
+            self.tz_name,
+            serde_json::to_string(&self.settings).unwrap_or_default(),
+            self.mask_pii,
+            self.from_logs,
+            self.buckets.len(),
+        )
     }
 
     pub fn measure_query(&self, group_by: &[Dimension]) -> MeasureQuery {

@@ -3,13 +3,14 @@
 //! satisfaction score of a log.
 
 use crate::analytics::export::csv_response;
-use crate::analytics::{Context, Report, reports};
+use crate::analytics::{self, Context, Report, ReportKind};
 use crate::auth::Auth;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use commlog_domain::analytics::{AnalyticsQuery, AnalyticsSettings, Counters, ReportFormat};
 use commlog_domain::{CommunicationLog, Permission};
@@ -17,21 +18,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// Which report a request asks for.
-#[derive(Clone, Copy)]
-enum Kind {
-    Volume,
-    ResponseTimes,
-    Channels,
-    Sentiment,
-    FollowUps,
-    Productivity,
-    Business,
-}
-
-async fn answer(app: AppState, auth: Auth, q: AnalyticsQuery, kind: Kind) -> ApiResult<Response> {
+async fn answer(
+    app: AppState,
+    auth: Auth,
+    q: AnalyticsQuery,
+    kind: ReportKind,
+) -> ApiResult<Response> {
     auth.require(Permission::ReadLogs)?;
-    if q.group_by.is_some() && !matches!(kind, Kind::Volume) {
+    if q.group_by.is_some() && kind != ReportKind::Volume {
         return Err(ApiError::field(
             "group_by",
             "not_applicable",
@@ -40,19 +34,12 @@ async fn answer(app: AppState, auth: Auth, q: AnalyticsQuery, kind: Kind) -> Api
     }
     let format = q.format.unwrap_or_default();
     let ctx = Context::new(&app, auth.actor(), q).await?;
-    let store = &app.store;
-    let report: Report = match kind {
-        Kind::Volume => reports::volume(&ctx, store).await?,
-        Kind::ResponseTimes => reports::response_times(&ctx, store).await?,
-        Kind::Channels => reports::channels(&ctx, store).await?,
-        Kind::Sentiment => reports::sentiment(&ctx, store).await?,
-        Kind::FollowUps => reports::follow_ups(&ctx, store).await?,
-        Kind::Productivity => reports::productivity(&ctx, store).await?,
-        Kind::Business => reports::business(&ctx, store).await?,
-    };
+    let made = analytics::report(&app, &ctx, kind).await?;
     Ok(match format {
-        ReportFormat::Json => Json(report).into_response(),
-        ReportFormat::Csv => csv_response(report),
+        ReportFormat::Json => {
+            ([(header::CONTENT_TYPE, "application/json")], made.json).into_response()
+        }
+        ReportFormat::Csv => csv_response(made.report),
     })
 }
 
@@ -64,7 +51,7 @@ pub async fn analytics_volume(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::Volume).await
+    answer(app, auth, q, ReportKind::Volume).await
 }
 
 /// First-response, response and resolution times (average, p50, p90) overall, per agent, team
@@ -77,7 +64,7 @@ pub async fn analytics_response_times(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::ResponseTimes).await
+    answer(app, auth, q, ReportKind::ResponseTimes).await
 }
 
 /// Per channel: volume, share, calls answered and missed, answer rate, average handle time and
@@ -89,7 +76,7 @@ pub async fn analytics_channels(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::Channels).await
+    answer(app, auth, q, ReportKind::Channels).await
 }
 
 /// Sentiment distribution and trend, by channel, agent and customer, and the most negative
@@ -101,7 +88,7 @@ pub async fn analytics_sentiment(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::Sentiment).await
+    answer(app, auth, q, ReportKind::Sentiment).await
 }
 
 /// Follow-up rate, completion, overdue and time to complete, per bucket and agent.
@@ -112,7 +99,7 @@ pub async fn analytics_follow_ups(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::FollowUps).await
+    answer(app, auth, q, ReportKind::FollowUps).await
 }
 
 /// Communications handled per agent and team, open items against capacity, utilisation.
@@ -123,7 +110,7 @@ pub async fn analytics_productivity(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::Productivity).await
+    answer(app, auth, q, ReportKind::Productivity).await
 }
 
 /// First-contact resolution, cost per communication by channel, customer satisfaction.
@@ -134,7 +121,7 @@ pub async fn analytics_business(
     auth: Auth,
     ApiQuery(q): ApiQuery<AnalyticsQuery>,
 ) -> ApiResult<Response> {
-    answer(app, auth, q, Kind::Business).await
+    answer(app, auth, q, ReportKind::Business).await
 }
 
 /// What needs attention now in the caller's scope.

@@ -69,6 +69,8 @@ pub async fn work_erasure(
             }
             Err(e) => return Err(e.into()),
         };
+        // Purges emit no events: cached figures of the company must not outlive them.
+        crate::analytics::cache::forget_company(scope.company_id());
         delete_blobs(app, &files).await.map_err(JobError::retry)?;
         if request.status != "running" || budget.is_some_and(|b| started.elapsed() >= b) {
             return Ok(request);
@@ -106,6 +108,10 @@ pub async fn apply_retention(
 ) -> anyhow::Result<RetentionReport> {
     let now = commlog_domain::time_fmt::now();
     let (report, files) = app.store.run_retention(scope, now, dry_run).await?;
+    if !dry_run {
+        // Archiving and purging emit no events: cached figures must not outlive them.
+        crate::analytics::cache::forget_company(scope.company_id());
+    }
     delete_blobs(app, &files).await?;
     Ok(report)
 }

@@ -262,7 +262,7 @@ async fn push_counters(
 ) -> Result<(), axum::Error> {
     let now = crate::analytics::counters::current(app, actor)
         .await
-        .map_err(axum::Error::new)?;
+        .map_err(|e| axum::Error::new(std::io::Error::other(e.message)))?;
     if sent.as_ref() != Some(&now) {
         *sent = Some(now);
         send(socket, json!({"type": "counters", "data": now})).await?;

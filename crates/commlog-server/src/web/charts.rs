@@ -3,7 +3,7 @@
 //! follow-ups and workload — from the same reports as `/api/analytics/`.
 
 use super::view::{Layout, Signed, render};
-use crate::analytics::{Context, Row, reports};
+use crate::analytics::{self, Context, ReportKind, Row};
 use crate::state::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -205,26 +205,25 @@ pub async fn page(
     };
     ctx.period.since = since;
     ctx.buckets = starts;
-    let store = &app.store;
-    let volume = reports::volume(&ctx, store)
+    let volume = analytics::report(&app, &ctx, ReportKind::Volume)
         .await
-        .map(|r| r.rows)
+        .map(|made| made.report.rows.clone())
         .unwrap_or_default();
-    let rt = reports::response_times(&ctx, store)
+    let rt = analytics::report(&app, &ctx, ReportKind::ResponseTimes)
         .await
-        .map(|r| r.rows)
+        .map(|made| made.report.rows.clone())
         .unwrap_or_default();
-    let se = reports::sentiment(&ctx, store)
+    let se = analytics::report(&app, &ctx, ReportKind::Sentiment)
         .await
-        .map(|r| r.rows)
+        .map(|made| made.report.rows.clone())
         .unwrap_or_default();
-    let fu = reports::follow_ups(&ctx, store)
+    let fu = analytics::report(&app, &ctx, ReportKind::FollowUps)
         .await
-        .map(|r| r.rows)
+        .map(|made| made.report.rows.clone())
         .unwrap_or_default();
-    let pr = reports::productivity(&ctx, store)
+    let pr = analytics::report(&app, &ctx, ReportKind::Productivity)
         .await
-        .map(|r| r.rows)
+        .map(|made| made.report.rows.clone())
         .unwrap_or_default();
     let overall = |rows: &[Row]| {
         section(rows, "overall")
@@ -334,8 +333,8 @@ pub async fn export(
         ..Default::default()
     };
     match Context::new(&app, &user.actor, query).await {
-        Ok(ctx) => match reports::volume(&ctx, &app.store).await {
-            Ok(r) => crate::analytics::export::csv_response(r),
+        Ok(ctx) => match analytics::report(&app, &ctx, ReportKind::Volume).await {
+            Ok(made) => crate::analytics::export::csv_response(made.report),
             Err(_) => super::not_found(&user, &headers),
         },
         Err(e) => axum::response::IntoResponse::into_response(e),

@@ -965,7 +965,92 @@ async fn half_hour_zones_are_counted_from_the_logs(app: &TestApp) {
     assert_eq!(days, vec!["2026-05-03T18:30:00Z", "2026-05-04T18:30:00Z"]);
 }
 
+/// Reports are kept while the company's data is unchanged, and never outlive a change: a new
+/// log (an event), new settings (part of what a report depends on), a purge by retention (no
+/// event).
+async fn reports_are_kept_until_the_data_changes(app: &TestApp) {
+    let a = app.company("Kept").await;
+    let t = &a.admin;
+    log_at(
+        app,
+        t,
+        "call",
+        "phone",
+        "inbound",
+        "2024-03-04T10:00:00Z",
+        json!({}),
+    )
+    .await;
+    let path = "/api/analytics/volume/?since=2024-03-01T00:00:00Z&until=2024-04-01T00:00:00Z";
+    let first = app.get(path, t).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(total(&first), 1);
+    assert_eq!(
+        app.get(path, t).await.body,
+        first.body,
+        "read again, the same"
+    );
+    let csv = app.get(&format!("{path}&format=csv"), t).await;
+    assert_eq!(csv.status, StatusCode::OK);
+
+    log_at(
+        app,
+        t,
+        "call",
+        "phone",
+        "inbound",
+        "2024-03-05T10:00:00Z",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        total(&app.get(path, t).await),
+        2,
+        "a new log counts at once"
+    );
+
+    let times =
+        "/api/analytics/response-times/?since=2024-03-01T00:00:00Z&until=2024-04-01T00:00:00Z";
+    let overall = |r: &Response| rows(r, "overall")[0]["measured_in"].clone();
+    assert_eq!(overall(&app.get(times, t).await), "wall_clock");
+    let calendar =
+        json!({"working_days": [1, 2, 3, 4, 5], "start": "09:00", "end": "17:00", "holidays": []});
+    let r = app
+        .call(
+            Method::PUT,
+            "/api/analytics/settings/",
+            Some(t),
+            Some(json!({"calendar": calendar})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        overall(&app.get(times, t).await),
+        "business_hours",
+        "new settings, new figures"
+    );
+
+    let officer = crate::compliance::compliance_officer(app, &a).await;
+    let r = app
+        .post(
+            "/api/retention-policies/",
+            &officer,
+            json!({"name": "Old calls", "delete_after_days": 30, "keep_tombstone": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app.post("/api/retention/run/", &officer, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        total(&app.get(path, t).await),
+        0,
+        "purged logs count no more"
+    );
+    rollup_matches_logs(app, a.id).await;
+}
+
 both!(
+    reports_are_kept_until_the_data_changes,
     half_hour_zones_are_counted_from_the_logs,
     late_captured_mail_counts_on_its_own_day,
     local_days_across_daylight_saving,
