@@ -11,7 +11,7 @@ What it measures, in the database `commlog_bench_analytics`:
 1. Data. Without SKIP_SEED/GROW: drops and recreates the database, makes 7 companies (the
    measured one holds 40 % of ROWS, six others share the rest, as bench/run.sh) and seeds them
    with `commlog seed`. The first six are seeded with the analytics triggers on; the last one
-   with the `analytics_hourly_insert` trigger disabled, and its rollup is then rebuilt with
+   with the analytics insert triggers (`analytics_hourly_insert`, `analytics_open_items_insert`) disabled, and its rollup is then rebuilt with
    `commlog analytics verify --repair`: the two seeding rates show what the triggers cost a bulk
    load. With GROW=1 the existing database is grown to ROWS logs in SQL instead: each seeded log
    is copied (new id, start time moved back by a pseudo-random 0–24 h) with the triggers on, so
@@ -23,11 +23,15 @@ What it measures, in the database `commlog_bench_analytics`:
    Periods are whole UTC days ending at the day after the newest seeded log. Before each
    scenario it waits until the server and its queries are idle (requests wrk abandoned at the
    end of the previous scenario keep running in PostgreSQL), then one request shows the status,
-   time, `source` (rollup or logs) and row count. The table gives wrk's req/s (503s included)
+   time, `source` (rollup or logs) and row count. Repeated requests for one report are answered
+   from the server's report cache while the data stays unchanged; five reports are therefore
+   also driven uncached (bench/lua/analytics_get_varied.lua: every request the same length of period moved back by
+   a random number of hours, so
+   every answer is made from the database). The table gives wrk's req/s (503s included)
    and the answered (2xx) requests a second, and the CPU other work on the machine took.
 3. Writes. `POST /api/communication-logs/` (bench/lua/create.lua, every log dated the same
    minute, so every insert updates the same rollup row) with the analytics triggers on, then
-   with `analytics_hourly_insert` disabled, same duration; then with the triggers on again but
+   with both analytics insert triggers disabled, same duration; then with the triggers on again but
    each log dated another hour of the last 90 days (bench/lua/analytics_create_spread.lua), so
    inserts update different rollup rows. The processing jobs the creates queue are deleted after
    each run so their backlog does not load the next one.
@@ -39,7 +43,10 @@ Prints the table and writes bench/out/analytics-<ROWS>.json and .md (results, si
 bench/ANALYTICS.md is assembled from those. Raw wrk output and the server log go to bench/out/.
 
 Settings: ROWS (1000000), DURATION (20s), PORT (18097), SKIP_SEED=1, GROW=1, GROW_JOBS (2
-concurrent copy sessions, one company each), BIN (the commlog binary; default
+concurrent copy sessions, one company each), GROW_TRIGGERS=0 (copy with the rollup triggers
+disabled, then rebuild each grown company's rollups with `commlog analytics verify --repair`:
+several times faster than maintaining them row by row), PREPARE_ONLY=1 (make the data and stop),
+BIN (the commlog binary; default
 $CARGO_TARGET_DIR/release/commlog), WRK_TIMEOUT (30s), RSS_LIMIT_MIB (8192: a scenario is
 stopped when the server grows past it), DROP_AFTER=1 (drop the database at the end).
 Python 3.11 standard library, psql and wrk; the binary is not built here.
@@ -63,6 +70,8 @@ PORT = int(os.environ.get("PORT", "18097"))
 SKIP_SEED = os.environ.get("SKIP_SEED") == "1"
 GROW = os.environ.get("GROW") == "1"
 GROW_JOBS = int(os.environ.get("GROW_JOBS", "2"))
+GROW_TRIGGERS = os.environ.get("GROW_TRIGGERS", "1") != "0"
+PREPARE_ONLY = os.environ.get("PREPARE_ONLY") == "1"
 WRK_TIMEOUT = os.environ.get("WRK_TIMEOUT", "30s")
 RSS_LIMIT_MIB = float(os.environ.get("RSS_LIMIT_MIB", "8192"))
 DROP_AFTER = os.environ.get("DROP_AFTER") == "1"
@@ -113,8 +122,13 @@ def cli_ok(*args):
     return doc
 
 
+# The triggers that keep analytics on insert: the hourly rollups and the open items.
+INSERT_TRIGGERS = ("analytics_hourly_insert", "analytics_open_items_insert")
+
+
 def set_insert_trigger(enabled):
-    sql(f"ALTER TABLE crm_communication_logs {'ENABLE' if enabled else 'DISABLE'} TRIGGER analytics_hourly_insert")
+    for trigger in INSERT_TRIGGERS:
+        sql(f"ALTER TABLE crm_communication_logs {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
 
 
 def big_company_id():
@@ -225,17 +239,39 @@ def grow_database():
     log(f"growing {seeded} seeded logs to {ROWS}: {factor} copies of each"
         f"{f' and {extra} more' if extra else ''}, {GROW_JOBS} sessions")
     t0 = time.monotonic()
+    if not GROW_TRIGGERS:
+        set_insert_trigger(False)
+    try:
+        copied = grow_companies(per_company, factor, extra, seeded, columns, t0)
+    finally:
+        if not GROW_TRIGGERS:
+            set_insert_trigger(True)
+    seconds = time.monotonic() - t0
+    repair = None
+    if not GROW_TRIGGERS:
+        t1 = time.monotonic()
+        for cid in copied:
+            rc, _, err = cli("analytics", "verify", "--company-id", cid, "--repair")
+            log(f"  rollups of company {cid} rebuilt (verify exit {rc})")
+        repair = time.monotonic() - t1
+    added = int(scalar("SELECT count(*) FROM crm_communication_logs WHERE source = 'seed-copy'"))
+    log(f"  {added} logs added in {seconds:.0f} s, {added / seconds:.0f} rows/s"
+        f"{'' if repair is None else f'; rollups rebuilt in {repair:.0f} s'}")
+    return {"seeded": seeded, "added": added, "seconds": seconds, "rows_per_second": added / seconds,
+            "jobs": GROW_JOBS, "triggers": GROW_TRIGGERS, "rollup_rebuild_seconds": repair}
+
+
+def grow_companies(per_company, factor, extra, seeded, columns, t0):
+    """Runs the copies, GROW_JOBS companies at a time; returns the companies grown."""
     with concurrent.futures.ThreadPoolExecutor(GROW_JOBS) as pool:
         # One session per company at a time: two sessions upserting the same rollup rows in
         # different orders could deadlock.
         futures = [pool.submit(grow_company, cid, factor, extra * n // seeded, columns) for cid, n in per_company]
+        done = []
         for f in concurrent.futures.as_completed(futures):
-            log(f"  company {f.result()} done after {time.monotonic() - t0:.0f} s")
-    seconds = time.monotonic() - t0
-    added = int(scalar("SELECT count(*) FROM crm_communication_logs WHERE source = 'seed-copy'"))
-    log(f"  {added} logs added in {seconds:.0f} s, {added / seconds:.0f} rows/s")
-    return {"seeded": seeded, "added": added, "seconds": seconds, "rows_per_second": added / seconds,
-            "jobs": GROW_JOBS}
+            done.append(f.result())
+            log(f"  company {done[-1]} done after {time.monotonic() - t0:.0f} s")
+    return done
 
 
 def assign_category(big):
@@ -313,6 +349,26 @@ def scenarios(big):
          f"{a}/volume/?{d30}&category={CATEGORY}"),
         ("counters", "counters", f"{a}/counters/"),
     ]
+
+
+# Reports also measured uncached: every request asks for another period (the same length, moved
+# back by one of VARIED_PERIODS whole hours), so each answer is made afresh from the database.
+VARIED = ["volume_90d_day_channel", "channels_90d", "sentiment_90d", "productivity_90d", "response_times_7d"]
+VARIED_PERIODS = 2000
+
+
+def varied_paths(path):
+    """The path with its period moved back by 0, 1, 2 … hours (same length, still in the seeded
+    data), one per line in a file."""
+    def moved(text, key, h):
+        value = text.split(f"{key}=")[1].split("&")[0]
+        t = datetime.fromisoformat(value.replace("Z", "+00:00")) - timedelta(hours=h)
+        return text.replace(f"{key}={value}", f"{key}={t.strftime('%Y-%m-%dT%H:%M:%SZ')}")
+    lines = [moved(moved(path, "since", h), "until", h) for h in range(VARIED_PERIODS)]
+    file = os.path.join(OUT, f"analytics-varied-{abs(hash(path))}.txt")
+    with open(file, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return file
 
 
 def create_body():
@@ -457,7 +513,7 @@ def drain_jobs(timeout=300):
 WRITES = [
     # name, label, lua script, analytics insert trigger on
     ("create_with_analytics", "create (POST), analytics triggers on", "create.lua", True),
-    ("create_without_analytics", "create (POST), analytics_hourly_insert disabled", "create.lua", False),
+    ("create_without_analytics", "create (POST), analytics insert triggers disabled", "create.lua", False),
     ("create_spread_with_analytics", "create (POST) dated over 90 days, analytics triggers on",
      "analytics_create_spread.lua", True),
 ]
@@ -467,7 +523,7 @@ def write_runs(server, big):
     """Create throughput with the analytics insert trigger, without it, and spread over many rollup rows."""
     results = {}
     for name, label, script, enabled in WRITES:
-        log(f"{name}: POST /api/communication-logs/ ({script}, analytics_hourly_insert {'on' if enabled else 'off'})")
+        log(f"{name}: POST /api/communication-logs/ ({script}, analytics insert triggers {'on' if enabled else 'off'})")
         drain_jobs()
         waited = settle(server.proc.pid)
         before = int(scalar(f"SELECT count(*) FROM crm_communication_logs WHERE company_id = '{big}'"))
@@ -562,7 +618,9 @@ def main():
     started = time.monotonic()
     big, data = prepare_data()
     data_sizes = sizes(big)
-    log(f"data: {json.dumps(data_sizes)}")
+    log(f"data: {json.dumps(data)} {json.dumps(data_sizes)}")
+    if PREPARE_ONLY:
+        return
     grant_app_role()
     until, reads = scenarios(big)
 
@@ -587,6 +645,14 @@ def main():
             r.update(name=name, label=label, path=path, source=c["source"], check=c)
             show(label, r)
             results["reads"].append(r)
+            if name in VARIED:
+                waited = settle(server.proc.pid)
+                r = run_wrk(f"{name}_uncached", "analytics_get_varied.lua", server.proc.pid,
+                            {"BENCH_TOKEN": server.token, "BENCH_PATHS_FILE": varied_paths(path)})
+                r.update(name=f"{name}_uncached", label=f"{label}, uncached (a new period each request)",
+                         path=path, source=c["source"], check=c, settle_seconds=waited)
+                show(r["label"], r)
+                results["reads"].append(r)
             if server.proc.poll() is not None:
                 raise RuntimeError(f"the server died during {name}")
         write_since = datetime.now(timezone.utc) - timedelta(hours=2)
