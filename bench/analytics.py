@@ -48,7 +48,8 @@ disabled, then rebuild each grown company's rollups with `commlog analytics veri
 several times faster than maintaining them row by row), PREPARE_ONLY=1 (make the data and stop),
 BIN (the commlog binary; default
 $CARGO_TARGET_DIR/release/commlog), WRK_TIMEOUT (30s), RSS_LIMIT_MIB (8192: a scenario is
-stopped when the server grows past it), DROP_AFTER=1 (drop the database at the end).
+stopped when the server grows past it), DROP_AFTER=1 (drop the database at the end), BENCH_DB
+(the database; default commlog_bench_analytics).
 Python 3.11 standard library, psql and wrk; the binary is not built here.
 """
 
@@ -79,7 +80,7 @@ if os.environ.get("BIN"):
     harness.BIN = os.environ["BIN"]
 BIN = harness.BIN
 
-DB = "commlog_bench_analytics"
+DB = os.environ.get("BENCH_DB", "commlog_bench_analytics")
 APP_ROLE = "commlog_bench_app"
 PASSWORD = "Bench-Passw0rd-2026"
 BIG_EMAIL = "admin@big.bench.example"
