@@ -260,7 +260,8 @@ impl Engine<Db> {
              JOIN customers c ON c.company_id = l.company_id AND c.id = l.customer_id",
         );
         push_log_period(&mut qb, company, q);
-        qb.push(" GROUP BY l.customer_id ORDER BY 4 DESC, 3 DESC, 1 LIMIT ").push_bind(limit);
+        // Stated, though the join implies it, so that both engines see the index it matches.
+        qb.push(" AND l.customer_id IS NOT NULL GROUP BY l.customer_id ORDER BY 4 DESC, 3 DESC, 1 LIMIT ").push_bind(limit);
         let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
         fetched
             .iter()
