@@ -555,8 +555,13 @@ def verify(big, *extra):
     if doc is None:
         return {"seconds": seconds, "exit": rc, "error": err.strip()[-600:]}
     mismatches = [m for c in doc["companies"] for m in c["mismatches"]]
-    missing = sum(m["logs"]["logs"] - m["rollup"]["logs"] for m in mismatches)
-    return {"seconds": seconds, "exit": rc, "mismatching_rows": len(mismatches), "logs_missing": missing}
+    # Rollup hours carry `logs`; open-item rows (hour "now") carry `open` and the other counts.
+    hours = [m for m in mismatches if m["hour"] != "now"]
+    open_items = [m for m in mismatches if m["hour"] == "now"]
+    missing = sum(m["logs"]["logs"] - m["rollup"]["logs"] for m in hours)
+    open_missing = sum(m["logs"]["open"] - m["rollup"]["open"] for m in open_items)
+    return {"seconds": seconds, "exit": rc, "mismatching_rows": len(hours), "logs_missing": missing,
+            "open_item_rows": len(open_items), "open_items_missing": open_missing}
 
 
 # ---------------------------------------------------------------- report

@@ -522,7 +522,7 @@ delegate! {
     fn mark_overdue_follow_ups(&self, company_id: Uuid, now: time::OffsetDateTime) -> StoreResult<Vec<Uuid>> => company_id;
     /// Analytics measures per time slot (rollup hours or log quarter hours).
     fn analytics_measures(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<commlog_domain::analytics::SlotMeasures>> => company_id;
-    fn analytics_conversations(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<commlog_domain::analytics::ConversationLog>> => company_id;
+    fn analytics_conversations(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery, threads_only: bool) -> StoreResult<Vec<commlog_domain::analytics::ConversationLog>> => company_id;
     fn analytics_follow_up_durations(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery) -> StoreResult<Vec<i64>> => company_id;
     fn analytics_customer_sentiment(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery, limit: i64) -> StoreResult<Vec<commlog_domain::analytics::CustomerSentiment>> => company_id;
     fn analytics_most_negative(&self, company_id: Uuid, q: &commlog_domain::analytics::MeasureQuery, limit: i64) -> StoreResult<Vec<commlog_domain::analytics::NegativeLog>> => company_id;

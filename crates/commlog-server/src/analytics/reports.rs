@@ -76,10 +76,15 @@ fn owned(metrics: &[(String, Value)]) -> Vec<(&str, Value)> {
         .collect()
 }
 
-/// The conversations of the period, measured.
-async fn conversations(ctx: &Context, store: &Store) -> ApiResult<response::Conversations> {
+/// The conversations of the period, measured; with `responses_only`, only what answers were
+/// given (not waits or resolutions).
+async fn conversations(
+    ctx: &Context,
+    store: &Store,
+    responses_only: bool,
+) -> ApiResult<response::Conversations> {
     let logs = store
-        .analytics_conversations(ctx.company, &ctx.measure_query(&[]))
+        .analytics_conversations(ctx.company, &ctx.measure_query(&[]), responses_only)
         .await?;
     Ok(response::measure(&logs, &ctx.settings, ctx.tz))
 }
@@ -114,7 +119,7 @@ fn response_metrics(rs: &[&response::Response]) -> Vec<(String, Value)> {
 /// `GET /api/analytics/response-times/`: first-response, every-response and resolution times
 /// overall, per agent, team and channel, with SLA shares, and first responses per bucket.
 pub async fn response_times(ctx: &Context, store: &Store) -> ApiResult<Report> {
-    let c = conversations(ctx, store).await?;
+    let c = conversations(ctx, store, false).await?;
     let all: Vec<&response::Response> = c.responses.iter().collect();
     let mut rows = Vec::new();
     let mut overall = response_metrics(&all);
@@ -193,7 +198,8 @@ pub async fn channels(ctx: &Context, store: &Store) -> ApiResult<Report> {
         }
     }
     let total: i64 = per.values().map(|(m, ..)| m.logs).sum();
-    let c = conversations(ctx, store).await?;
+    // First responses only.
+    let c = conversations(ctx, store, true).await?;
     let mut rows = Vec::new();
     for (channel, (m, inbound_calls, answered)) in &per {
         let first: Vec<i64> = c
@@ -486,7 +492,7 @@ pub async fn productivity(ctx: &Context, store: &Store) -> ApiResult<Report> {
 /// `GET /api/analytics/business/`: first-contact resolution, cost per communication by
 /// channel, customer satisfaction.
 pub async fn business(ctx: &Context, store: &Store) -> ApiResult<Report> {
-    let c = conversations(ctx, store).await?;
+    let c = conversations(ctx, store, false).await?;
     let resolved = c.resolutions.len() as i64;
     let first = c.resolutions.iter().filter(|r| r.first_contact).count() as i64;
     let mut rows = vec![ctx.row(

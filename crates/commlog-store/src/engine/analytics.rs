@@ -209,8 +209,10 @@ impl Engine<Db> {
     }
 
     /// The logs of the conversations of a period that can measure something (notes and lone
-    /// logs the company started excluded), ordered by conversation and time.
-    pub(crate) async fn analytics_conversations(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<ConversationLog>> {
+    /// logs the company started excluded), ordered by conversation and time. With
+    /// `threads_only`, only threaded ones: a lone log is never answered, so what is measured of
+    /// responses alone (not waits or resolutions) needs no more.
+    pub(crate) async fn analytics_conversations(&self, company: Uuid, q: &MeasureQuery, threads_only: bool) -> StoreResult<Vec<ConversationLog>> {
         let mut qb = QueryBuilder::<Db>::new(
             "SELECT l.id, coalesce(l.thread_id, l.id) AS conversation, l.communication_type, l.direction, l.status, l.priority, \
              l.channel, l.team_id, l.assigned_to_user_id, l.start_time, l.updated_at FROM crm_communication_logs l",
@@ -218,7 +220,11 @@ impl Engine<Db> {
         push_log_period(&mut qb, company, q);
         // A log outside any thread is a conversation of its own, and one that the customer did
         // not start measures nothing: most logs of a large company are such, and left unread.
-        qb.push(" AND l.communication_type <> 'note' AND (l.thread_id IS NOT NULL OR l.direction = 'inbound') ORDER BY 2, l.start_time, l.id");
+        qb.push(" AND l.communication_type <> 'note' AND (l.thread_id IS NOT NULL OR l.direction = 'inbound')");
+        if threads_only {
+            qb.push(" AND l.thread_id IS NOT NULL");
+        }
+        qb.push(" ORDER BY 2, l.start_time, l.id");
         let fetched = qb.build().persistent(false).fetch_all(&self.read).await?;
         fetched
             .iter()
