@@ -28,14 +28,15 @@ pub const MIGRATION_NAMES: &[&str] = &[
     "0016_consent",
     "0017_open_items",
     "0018_analytics_indexes",
+    "0019_analytics_at_commit",
 ];
 
 #[rustfmt::skip]
 pub(crate) const POSTGRES: &[(&str, &str)] = migrations!("postgres":
-    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture", "0007_capture_jobs", "0008_email", "0009_mail_accounts", "0010_processing", "0011_analytics", "0012_events", "0013_analytics_company", "0014_compliance", "0015_encryption", "0016_consent", "0017_open_items", "0018_analytics_indexes");
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture", "0007_capture_jobs", "0008_email", "0009_mail_accounts", "0010_processing", "0011_analytics", "0012_events", "0013_analytics_company", "0014_compliance", "0015_encryption", "0016_consent", "0017_open_items", "0018_analytics_indexes", "0019_analytics_at_commit");
 #[rustfmt::skip]
 pub(crate) const SQLITE: &[(&str, &str)] = migrations!("sqlite":
-    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture", "0007_capture_jobs", "0008_email", "0009_mail_accounts", "0010_processing", "0011_analytics", "0012_events", "0013_analytics_company", "0014_compliance", "0015_encryption", "0016_consent", "0017_open_items", "0018_analytics_indexes");
+    "0001_core", "0002_identity", "0003_tenant_rls", "0004_tenant_policies", "0005_search_plan", "0006_capture", "0007_capture_jobs", "0008_email", "0009_mail_accounts", "0010_processing", "0011_analytics", "0012_events", "0013_analytics_company", "0014_compliance", "0015_encryption", "0016_consent", "0017_open_items", "0018_analytics_indexes", "0019_analytics_at_commit");
 
 #[cfg(test)]
 mod tests {
