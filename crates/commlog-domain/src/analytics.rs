@@ -215,6 +215,9 @@ pub struct MeasureQuery {
     pub group_by: Vec<Dimension>,
     /// Read the logs themselves (in quarter hours) instead of the hourly rollup.
     pub from_logs: bool,
+    /// One slot for the whole period (its start) instead of one per hour or quarter hour: for
+    /// totals, summed by the database rather than fetched hour by hour.
+    pub whole_period: bool,
 }
 
 /// A first-response target: the most specific matching target applies (channel and priority,

@@ -251,6 +251,7 @@ impl Context {
             filters: self.query.clone(),
             group_by: group_by.to_vec(),
             from_logs: self.from_logs,
+            whole_period: false,
         }
     }
 
@@ -277,15 +278,19 @@ impl Context {
         Ok(out)
     }
 
-    /// Measures per key combination over the whole period.
+    /// Measures per key combination over the whole period, summed by the database.
     pub async fn totals(
         &self,
         store: &Store,
         group_by: &[Dimension],
     ) -> ApiResult<BTreeMap<Vec<Option<String>>, Measures>> {
+        let q = MeasureQuery {
+            whole_period: true,
+            ..self.measure_query(group_by)
+        };
         let mut out: BTreeMap<_, Measures> = BTreeMap::new();
-        for ((_, keys), m) in self.measures(store, group_by).await? {
-            out.entry(keys).or_default().add(&m);
+        for s in store.analytics_measures(self.company, &q).await? {
+            out.entry(s.keys).or_default().add(&s.measures);
         }
         Ok(out)
     }

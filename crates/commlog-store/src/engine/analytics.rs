@@ -169,30 +169,36 @@ impl Engine<Db> {
     /// Measures per time slot and combination of `q.group_by`: hours from the rollup, or
     /// quarter hours from the logs when `q.from_logs`.
     pub(crate) async fn analytics_measures(&self, company: Uuid, q: &MeasureQuery) -> StoreResult<Vec<SlotMeasures>> {
-        let mut qb = if q.from_logs {
-            let mut select = format!("SELECT {} AS slot", dialect::QUARTER_HOUR_SLOT);
-            for (i, d) in q.group_by.iter().enumerate() {
-                select.push_str(&format!(", l.{} AS k{i}", log_column(*d)));
-            }
-            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {LOG_MEASURES} FROM crm_communication_logs l"));
+        // The slot column comes first when there is one; the keys follow.
+        let slot = match (q.whole_period, q.from_logs) {
+            (true, _) => None,
+            (false, true) => Some(dialect::QUARTER_HOUR_SLOT),
+            (false, false) => Some("a.bucket"),
+        };
+        let (alias, table) = match (q.from_logs, company_rollup_answers(q)) {
+            (true, _) => ("l", "crm_communication_logs"),
+            (false, true) => ("a", "analytics_hourly_company"),
+            (false, false) => ("a", "analytics_hourly"),
+        };
+        let mut columns: Vec<String> = slot.map(|s| format!("{s} AS slot")).into_iter().collect();
+        for (i, d) in q.group_by.iter().enumerate() {
+            let column = if q.from_logs { log_column(*d) } else { d.column() };
+            columns.push(format!("{alias}.{column} AS k{i}"));
+        }
+        columns.push(if q.from_logs { LOG_MEASURES } else { ROLLUP_SUMS }.to_owned());
+        let mut qb = QueryBuilder::<Db>::new(format!("SELECT {} FROM {table} {alias}", columns.join(", ")));
+        if q.from_logs {
             push_log_period(&mut qb, company, q);
-            qb
         } else {
-            let mut select = "SELECT a.bucket AS slot".to_owned();
-            for (i, d) in q.group_by.iter().enumerate() {
-                select.push_str(&format!(", a.{} AS k{i}", d.column()));
-            }
-            let table = if company_rollup_answers(q) { "analytics_hourly_company" } else { "analytics_hourly" };
-            let mut qb = QueryBuilder::<Db>::new(format!("{select}, {ROLLUP_SUMS} FROM {table} a WHERE a.company_id = "));
-            qb.push_bind(company);
+            qb.push(" WHERE a.company_id = ").push_bind(company);
             qb.push(" AND a.bucket >= ").push_bind(DbTime::from(q.period.since));
             qb.push(" AND a.bucket < ").push_bind(DbTime::from(q.period.until));
             push_filters(&mut qb, "a", q.scope, &q.filters);
-            qb
-        };
-        qb.push(" GROUP BY 1");
-        for i in 0..q.group_by.len() {
-            qb.push(format!(", {}", i + 2));
+        }
+        let grouped = usize::from(slot.is_some()) + q.group_by.len();
+        if grouped > 0 {
+            let positions: Vec<String> = (1..=grouped).map(|i| i.to_string()).collect();
+            qb.push(format!(" GROUP BY {}", positions.join(", ")));
         }
         if !q.from_logs {
             // Rows whose logs all moved elsewhere are kept at zero; they add nothing.
@@ -203,7 +209,8 @@ impl Engine<Db> {
             .iter()
             .map(|r| {
                 let keys = q.group_by.iter().enumerate().map(|(i, d)| key(r, i, *d)).collect::<StoreResult<_>>()?;
-                Ok(SlotMeasures { slot: rows::time(r, "slot")?, keys, measures: measures(r)? })
+                let slot = if slot.is_some() { rows::time(r, "slot")? } else { q.period.since };
+                Ok(SlotMeasures { slot, keys, measures: measures(r)? })
             })
             .collect()
     }
@@ -482,6 +489,7 @@ impl Engine<Db> {
             filters: AnalyticsQuery::default(),
             group_by: all.to_vec(),
             from_logs,
+            whole_period: false,
         };
         let fold = |slots: Vec<SlotMeasures>| {
             let mut m: BTreeMap<(String, String), Measures> = BTreeMap::new();

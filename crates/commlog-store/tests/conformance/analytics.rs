@@ -34,6 +34,7 @@ async fn sum(
         filters: AnalyticsQuery::default(),
         group_by: vec![],
         from_logs,
+        whole_period: false,
     };
     let mut total = Measures::default();
     for s in db.analytics_measures(company, &q).await? {
@@ -169,6 +170,7 @@ async fn hours_dimensions_and_scopes(db: &TestDb) -> Result<()> {
         filters: AnalyticsQuery::default(),
         group_by,
         from_logs,
+        whole_period: false,
     };
     let hours = db
         .analytics_measures(
@@ -232,6 +234,29 @@ async fn hours_dimensions_and_scopes(db: &TestDb) -> Result<()> {
         by_user.iter().any(|s| s.keys[0].is_none()),
         "unassigned logs have no user"
     );
+    // Totals over the whole period, summed by the database, equal the hours added up, from
+    // the rollup and from the logs alike.
+    for from_logs in [false, true] {
+        let hourly = q(vec![Dimension::User], AnalyticsScope::Company, from_logs);
+        let mut added: std::collections::BTreeMap<Vec<Option<String>>, Measures> =
+            Default::default();
+        for s in db.analytics_measures(acme.id, &hourly).await? {
+            added.entry(s.keys).or_default().add(&s.measures);
+        }
+        let whole = MeasureQuery {
+            whole_period: true,
+            ..hourly.clone()
+        };
+        let totals = db.analytics_measures(acme.id, &whole).await?;
+        assert_eq!(totals.len(), added.len(), "from_logs {from_logs}");
+        for t in totals {
+            assert_eq!(t.slot, hourly.period.since);
+            assert!(
+                added[&t.keys].same_as(&t.measures),
+                "from_logs {from_logs}: {t:?}"
+            );
+        }
+    }
     Ok(())
 }
 
