@@ -317,7 +317,7 @@ for (const size of Object.keys(VIEWPORTS)) {
       noErrors(ctx.errors, 'on /calls');
     });
 
-    test('4. open a detail from the list, assign it to the rep, change its status', async () => {
+    test('4. open a detail from the list, assign it to the rep, change its status, add a note', async () => {
       await page.goto(`/calls?q=${word}`);
       await submit(page, page.locator('#rows').getByRole('link', { name: subject }));
       assert.equal(page.url(), detailUrl);
@@ -341,6 +341,13 @@ for (const size of Object.keys(VIEWPORTS)) {
       assert.equal(await notice(page).innerText(), 'Status changed to in progress.');
       assert.equal(await facts.locator('dt:text-is("Status") + dd').innerText(), 'In progress');
       assert.ok((await page.locator('ol.history li').count()) >= 1, 'the history lists the changes');
+
+      await page.getByLabel('Add a note for the team').fill('Customer wants the contract by Friday.');
+      await submit(page, page.getByRole('button', { name: 'Add note' }));
+      assert.equal(await notice(page).innerText(), 'Note added.');
+      assert.equal(await page.locator('ol.conversation .note').innerText(), 'Customer wants the contract by Friday.');
+      assert.equal(await page.locator('ol.conversation [aria-current="page"]').count(), 1, 'the log itself is marked');
+      await audit(size, page, 'detail (with a note)');
       noErrors(ctx.errors, 'on the detail page');
     });
 

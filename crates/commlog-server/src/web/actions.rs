@@ -433,6 +433,68 @@ pub async fn status(
     .await
 }
 
+/// `POST /logs/{id}/notes`: an internal note in the log's conversation, which the note starts
+/// when the log has none yet; it shows on the detail page of every log of the conversation.
+pub async fn note(
+    State(app): State<AppState>,
+    Signed(user): Signed,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> Response {
+    let form = pairs(&body);
+    if let Err(e) = check_form_csrf(&headers, first(&form, "csrf")) {
+        return e.into_response();
+    }
+    let back = format!("/logs/{id}");
+    if let Some(msg) = refused(&user, Permission::CreateLog) {
+        return redirect_with(&back, &format!("Error: {msg}"));
+    }
+    let text = first(&form, "note").trim();
+    if text.is_empty() {
+        return redirect_with(&back, "Error: write the note first.");
+    }
+    let scope = user.scope();
+    let failed = |e: commlog_store::StoreError| {
+        redirect_with(
+            &back,
+            &format!("Error: {}", crate::error::ApiError::from(e).message),
+        )
+    };
+    // Someone else's log (another company's, or one this user may not see) is not found.
+    let Ok(log) = app.store.get_log(&scope, id).await else {
+        return super::not_found(&user, &headers);
+    };
+    let thread = match log.thread_id {
+        Some(t) => t,
+        None => {
+            let t = commlog_domain::new_id();
+            let patch = CommunicationLogPatch {
+                thread_id: Some(Some(t)),
+                ..Default::default()
+            };
+            if let Err(e) = app.store.update_log(&scope, id, patch).await {
+                return failed(e);
+            }
+            t
+        }
+    };
+    let body = json!({
+        "communication_type": "note", "direction": "internal", "is_internal": true,
+        "channel": log.channel, "content": text, "thread_id": thread,
+        "customer_id": log.customer_id, "contact_id": log.contact_id,
+        "start_time": rfc3339(commlog_domain::time_fmt::now()),
+    });
+    let new: NewCommunicationLog = match serde_json::from_value(body) {
+        Ok(n) => n,
+        Err(_) => return redirect_with(&back, "Error: the note could not be read."),
+    };
+    match app.store.create_log(&scope, new, None).await {
+        Ok(_) => redirect_with(&back, "Note added."),
+        Err(e) => failed(e),
+    }
+}
+
 // ---------------------------------------------------------------- bulk
 
 /// `POST /logs/bulk`: one action over the selected logs; each is checked on its own, and the

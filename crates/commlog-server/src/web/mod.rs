@@ -43,6 +43,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/logs/{id}/row", get(pages::row))
         .route("/logs/{id}/assign", post(actions::assign))
         .route("/logs/{id}/status", post(actions::status))
+        .route("/logs/{id}/notes", post(actions::note))
         .route("/logs/{id}/files/{file}", get(pages::file))
         .route("/customers/{id}", get(timeline::customer))
         .route("/contacts/{id}", get(timeline::contact))

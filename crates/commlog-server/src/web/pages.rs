@@ -712,6 +712,64 @@ struct Detail {
     segments: Vec<(String, String, String)>,
     attachments: Vec<(String, String)>,
     history: Vec<String>,
+    /// The other logs and the notes of the log's conversation, oldest first.
+    conversation: Vec<Turn>,
+}
+
+/// One log of a conversation on the detail page.
+struct Turn {
+    href: String,
+    time: String,
+    what: String,
+    subject: String,
+    /// A note's text, shown in full (other logs are opened by their link).
+    note: Option<String>,
+    current: bool,
+}
+
+/// The logs of `log`'s thread, oldest first (at most 100): what was said before and after it,
+/// and the team's notes.
+async fn conversation(
+    app: &AppState,
+    scope: &Scope,
+    log: &CommunicationLog,
+    tz: chrono_tz::Tz,
+) -> Vec<Turn> {
+    let Some(thread) = log.thread_id else {
+        return Vec::new();
+    };
+    let params = LogListParams {
+        thread_id: Some(thread),
+        ordering: Some("start_time".into()),
+        page_size: Some(100),
+        ..Default::default()
+    };
+    let Ok(page) = app.store.list_logs(scope, &params).await else {
+        return Vec::new();
+    };
+    readable(app, scope, page.results)
+        .await
+        .into_iter()
+        .map(|l| {
+            let is_note = l.communication_type == commlog_domain::CommunicationType::Note;
+            Turn {
+                href: format!("/logs/{}", l.id),
+                time: local(l.start_time, tz),
+                what: if is_note {
+                    "Note".into()
+                } else {
+                    format!(
+                        "{}, {}",
+                        label(l.communication_type.as_str()),
+                        label(l.direction.as_str()).to_lowercase()
+                    )
+                },
+                subject: l.subject.clone(),
+                note: is_note.then(|| l.content.clone()),
+                current: l.id == log.id,
+            }
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -900,6 +958,7 @@ pub async fn detail(
             })
             .collect(),
         history,
+        conversation: conversation(&app, &scope, &log, tz).await,
     };
     let shown = flash(&headers);
     let (error, notice) = match shown.as_deref() {

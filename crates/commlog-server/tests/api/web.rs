@@ -600,7 +600,88 @@ async fn an_expired_access_cookie_is_renewed(app: &TestApp) {
     assert!(asset.headers.get(header::ETAG).is_some());
 }
 
+async fn notes_join_the_conversation(app: &TestApp) {
+    let a = app.company("Alpha").await;
+    let b = app.company("Beta").await;
+    let log = app.log(&a.admin, json!({"subject": "Renewal call"})).await;
+    let mut me = Browser::sign_in(app, &admin_email(app, &a).await).await;
+    let csrf = me.csrf();
+    let page = me.get(app, &format!("/logs/{log}")).await;
+    assert!(page.html.contains("Conversation and notes") && page.html.contains("A note starts it"));
+
+    let path = format!("/logs/{log}/notes");
+    let r = me.post(app, &path, &[("note", "No token")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = me
+        .post(app, &path, &[("csrf", &csrf), ("note", "  ")])
+        .await;
+    let page = me.get(app, &r.location).await;
+    assert!(
+        page.html.contains("role=\"alert\""),
+        "an empty note is refused, saying why"
+    );
+    let r = me
+        .post(
+            app,
+            &path,
+            &[("csrf", &csrf), ("note", "<b>Call back Friday</b>")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = me.get(app, &format!("/logs/{log}")).await;
+    assert!(
+        page.html
+            .contains("<p class=\"note\">&#60;b&#62;Call back Friday&#60;/b&#62;</p>"),
+        "the note, escaped: {}",
+        page.html
+            .split("Conversation and notes")
+            .nth(1)
+            .unwrap_or(&page.html)
+    );
+    assert!(page.html.contains("(this one)"));
+
+    // The note is an internal log in the log's conversation, which it started.
+    let thread = app
+        .get(&format!("/api/communication-logs/{log}/"), &a.admin)
+        .await
+        .body["thread_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!thread.is_empty(), "the log now has a conversation");
+    let listed = app
+        .get(
+            &format!("/api/communication-logs/?thread_id={thread}"),
+            &a.admin,
+        )
+        .await;
+    assert_eq!(listed.body["count"], 2, "{}", listed.body);
+    let note = listed.body["results"]
+        .as_array()
+        .and_then(|r| r.iter().find(|l| l["communication_type"] == "note"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(note["content"], "<b>Call back Friday</b>");
+    assert_eq!(note["is_internal"], true);
+
+    // Another company's user cannot add to it, nor see that it exists.
+    let mut other = Browser::sign_in(app, &admin_email(app, &b).await).await;
+    let other_csrf = other.csrf();
+    let r = other
+        .post(app, &path, &[("csrf", &other_csrf), ("note", "Hello")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let listed = app
+        .get(
+            &format!("/api/communication-logs/?thread_id={thread}"),
+            &a.admin,
+        )
+        .await;
+    assert_eq!(listed.body["count"], 2, "nothing was added");
+}
+
 both!(
+    notes_join_the_conversation,
     settings_for_administrators,
     customer_timelines,
     pages_sign_in_escape_and_stay_in_the_company,
