@@ -22,6 +22,16 @@ fn pairs(body: &Bytes) -> Vec<(String, String)> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }
 
+/// A posted form's fields, once its CSRF token checks out.
+fn checked_form(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, crate::error::ApiError> {
+    let form = pairs(body);
+    check_form_csrf(headers, first(&form, "csrf"))?;
+    Ok(form)
+}
+
 fn first<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs
         .iter()
@@ -367,10 +377,10 @@ pub async fn assign(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let form = pairs(&body);
-    if let Err(e) = check_form_csrf(&headers, first(&form, "csrf")) {
-        return e.into_response();
-    }
+    let form = match checked_form(&headers, &body) {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into_response(),
+    };
     if let Some(msg) = refused(&user, Permission::AssignLog) {
         return redirect_with(&format!("/logs/{id}"), &format!("Error: {msg}"));
     }
@@ -401,10 +411,10 @@ pub async fn status(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let form = pairs(&body);
-    if let Err(e) = check_form_csrf(&headers, first(&form, "csrf")) {
-        return e.into_response();
-    }
+    let form = match checked_form(&headers, &body) {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into_response(),
+    };
     let Ok(to) = first(&form, "status").parse::<LogStatus>() else {
         return redirect_with(&format!("/logs/{id}"), "Error: choose a status.");
     };
@@ -442,10 +452,10 @@ pub async fn note(
     Path(id): Path<Uuid>,
     body: Bytes,
 ) -> Response {
-    let form = pairs(&body);
-    if let Err(e) = check_form_csrf(&headers, first(&form, "csrf")) {
-        return e.into_response();
-    }
+    let form = match checked_form(&headers, &body) {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into_response(),
+    };
     let back = format!("/logs/{id}");
     if let Some(msg) = refused(&user, Permission::CreateLog) {
         return redirect_with(&back, &format!("Error: {msg}"));
@@ -505,10 +515,10 @@ pub async fn bulk(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let form = pairs(&body);
-    if let Err(e) = check_form_csrf(&headers, first(&form, "csrf")) {
-        return e.into_response();
-    }
+    let form = match checked_form(&headers, &body) {
+        Ok(form) => form,
+        Err(refusal) => return refusal.into_response(),
+    };
     let back = safe_next(Some(first(&form, "back")));
     let ids: Vec<Uuid> = form
         .iter()
