@@ -94,9 +94,9 @@ pub use migrate::MIGRATION_NAMES;
 pub use scope::{RequestMeta, Scope};
 pub use store::{
     AuditBreak, AuditVerification, Backend, CaptureRecord, CapturedEvent, ConnectOptions,
-    CreatedCompany, CreatedLog, LogPage, LoginUser, NewApiToken, NewCaptureEvent, NewCompany,
-    NewSession, NewUserRecord, PublishedEvent, Rotation, SeedLog, SeedParticipant, Store,
-    WebhookChannel,
+    CreatedCompany, CreatedLog, EventsStamp, LogPage, LoginUser, NewApiToken, NewCaptureEvent,
+    NewCompany, NewSession, NewUserRecord, PublishedEvent, Rotation, SeedLog, SeedParticipant,
+    Store, WebhookChannel,
 };
 pub use tenant::Tenant;
 

@@ -239,6 +239,14 @@ pub struct NewUserRecord {
     pub is_compliance: bool,
 }
 
+/// Whether a company's data changed since: equal stamps, no event committed in between
+/// (see `Store::events_stamp`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsStamp {
+    pub last_seq: i64,
+    pub unpublished: Vec<Uuid>,
+}
+
 /// An event of the outbox once published: numbered per company (`seq`, what a reconnecting
 /// client resumes from) and globally (`publish_order`, what server processes tail).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -543,7 +551,7 @@ delegate! {
     fn company_events_since(&self, company_id: Uuid, seq: i64, limit: i64) -> StoreResult<Vec<PublishedEvent>> => company_id;
     fn last_company_seq(&self, company_id: Uuid) -> StoreResult<i64> => company_id;
     /// The company's newest event id, published or not (changes with every change that emits one).
-    fn last_event_id(&self, company_id: Uuid) -> StoreResult<Option<Uuid>> => company_id;
+    fn events_stamp(&self, company_id: Uuid) -> StoreResult<EventsStamp> => company_id;
     /// Notes that a captured e-mail was seen in a mailbox.
     fn record_email_sighting(&self, scope: &Scope, log_id: Uuid, mailbox: &str) -> StoreResult<()> => scope;
     fn email_sightings(&self, scope: &Scope, log_id: Uuid) -> StoreResult<Vec<String>> => scope;

@@ -2,11 +2,13 @@
 //!
 //! A dashboard is read far more often than the data under it changes: every lead opening the
 //! Analytics tab, every home page, every WebSocket asking for counters reads the same figures.
-//! A made value is kept with the company's newest outbox event at the time it was made, and is
-//! used again while that is still the newest event (every change that moves a figure — a log
-//! created, edited, assigned, processed or deleted through the store — emits an event in its own
-//! transaction), for at most [`MAX_AGE`], and not after the company's data was purged in this
-//! process (retention and erasure emit no events; [`forget_company`] stands in for them).
+//! A made value is kept with the company's events stamp at the time it was made (its last
+//! published sequence number and its events still unpublished) and is used again while the
+//! stamp is unchanged: every change that moves a figure — a log created, edited, assigned,
+//! processed or deleted through the store — emits an event in its own transaction, which alters
+//! the stamp once it commits, in whatever order concurrent transactions commit. It is used for
+//! at most [`MAX_AGE`], and not after the company's data was purged in this process (retention
+//! and erasure emit no events; [`forget_company`] stands in for them).
 //!
 //! Two more rules keep a large company's dashboards from taking the database down with them:
 //! readers asking for the same value while it is being made wait for that one making, instead
@@ -16,7 +18,7 @@
 //! and every other request need.
 
 use crate::error::{ApiError, ApiResult};
-use commlog_store::Store;
+use commlog_store::{EventsStamp, Store};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -48,7 +50,7 @@ fn purged_since(company: Uuid, at: Instant) -> bool {
 }
 
 struct Entry<T> {
-    last_event: Option<Uuid>,
+    stamp: EventsStamp,
     at: Instant,
     value: T,
 }
@@ -121,11 +123,11 @@ impl<T: Clone> Memo<T> {
     {
         // Read before making: a change committed meanwhile leaves the value stamped older than
         // its data, which only costs a new making next time, never a stale answer.
-        let last_event = store.last_event_id(company).await?;
+        let stamp = store.events_stamp(company).await?;
         let slot = self.slot(company, key.clone());
         let mut held = slot.lock().await;
         if let Some(e) = held.as_ref()
-            && e.last_event == last_event
+            && e.stamp == stamp
             && e.at.elapsed() < MAX_AGE
             && !purged_since(company, e.at)
         {
@@ -139,7 +141,7 @@ impl<T: Clone> Memo<T> {
         let value = make().await?;
         self.weigh(company, key, &slot, (self.weight)(&value));
         *held = Some(Entry {
-            last_event,
+            stamp,
             at,
             value: value.clone(),
         });

@@ -13,7 +13,7 @@ use commlog_domain::analytics::Counters;
 /// Every scope's counters weigh the same; 100,000 scopes are a few megabytes.
 static COUNTERS: Memo<Counters> = Memo::new(|_| 1, 100_000);
 
-/// The actor's counters as of the company's last published event.
+/// The actor's counters, as of the company's latest change.
 pub async fn current(app: &AppState, actor: &Actor) -> ApiResult<Counters> {
     let scope = scope_of(actor);
     COUNTERS

@@ -4,7 +4,7 @@
 //! events after the last sequence number it saw.
 
 use super::{Db, dialect, rows};
-use crate::store::PublishedEvent;
+use crate::store::{EventsStamp, PublishedEvent};
 use crate::{DbTime, Engine, StoreResult};
 use commlog_domain::time_fmt;
 use serde_json::Value;
@@ -125,13 +125,19 @@ impl Engine<Db> {
         Ok(last.unwrap_or(0))
     }
 
-    /// The company's newest event, published or not: it changes in the transaction of every
-    /// change that emits one (ids are time-ordered), so it tells whether anything changed.
-    pub(crate) async fn last_event_id(&self, company: Uuid) -> StoreResult<Option<Uuid>> {
-        // Not max(): PostgreSQL has no max of uuid; the primary key walks backwards instead.
-        Ok(sqlx::query_scalar("SELECT id FROM outbox WHERE company_id = $1 ORDER BY id DESC LIMIT 1")
-            .bind(company)
-            .fetch_optional(&self.read)
-            .await?)
+    /// What tells whether a company's data changed: its last published sequence number and the
+    /// ids of its events not yet published. Every change that emits an event alters one of the
+    /// two once it commits — its event is either still waiting or has been numbered — whatever
+    /// order concurrent transactions commit in (the newest id alone would miss a transaction
+    /// that took its id first and committed last).
+    pub(crate) async fn events_stamp(&self, company: Uuid) -> StoreResult<EventsStamp> {
+        let last_seq = self.last_company_seq(company).await?;
+        let mut unpublished: Vec<Uuid> =
+            sqlx::query_scalar("SELECT id FROM outbox WHERE company_id = $1 AND published_at IS NULL")
+                .bind(company)
+                .fetch_all(&self.read)
+                .await?;
+        unpublished.sort_unstable();
+        Ok(EventsStamp { last_seq, unpublished })
     }
 }

@@ -445,6 +445,39 @@ async fn open_items_follow_every_change(db: &TestDb) -> Result<()> {
     Ok(())
 }
 
+/// What kept reports are checked against: a change moves the stamp when it commits (its event
+/// waiting to be published) and again when its event is numbered; nothing else does.
+async fn the_events_stamp_moves_with_every_commit(db: &TestDb) -> Result<()> {
+    let acme = company(db, "Acme").await?;
+    let other = company(db, "Other").await?;
+    db.publish_events(1_000).await?;
+    let quiet = db.events_stamp(acme.id).await?;
+    assert!(quiet.unpublished.is_empty());
+    assert_eq!(
+        db.events_stamp(acme.id).await?,
+        quiet,
+        "nothing changed, the same stamp"
+    );
+
+    create(db, &acme.admin, json!({})).await?;
+    let committed = db.events_stamp(acme.id).await?;
+    assert_ne!(committed, quiet);
+    assert_eq!(committed.unpublished.len(), 1, "{committed:?}");
+    create(db, &other.admin, json!({})).await?;
+    assert_eq!(
+        db.events_stamp(acme.id).await?,
+        committed,
+        "another company's change is its own"
+    );
+
+    db.publish_events(1_000).await?;
+    let published = db.events_stamp(acme.id).await?;
+    assert!(published.unpublished.is_empty());
+    assert!(published.last_seq > quiet.last_seq);
+    assert_ne!(published, committed);
+    Ok(())
+}
+
 /// Runs SQL on the test database directly, as an operator's mistake would.
 async fn raw_sql(db: &TestDb, sql: &'static str) -> Result<()> {
     use sqlx::Connection;
@@ -463,6 +496,7 @@ conformance!(
     hours_dimensions_and_scopes,
     verify_finds_and_repairs_drift,
     open_items_follow_every_change,
+    the_events_stamp_moves_with_every_commit,
 );
 // The same behaviour with encryption at rest on.
 conformance!(Encrypted: every_write_keeps_the_rollup_equal_to_the_logs, open_items_follow_every_change);
